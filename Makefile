@@ -1,0 +1,40 @@
+# Every target installs what it needs first (a .venv in the project root).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo test train check-data eval tune bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev]"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(PY) -m crawler.demo
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+check-data: $(STAMP)
+	$(PY) -m classifier check-data
+
+train: $(STAMP)
+	$(PY) -m classifier check-data
+	$(PY) -m classifier train
+
+eval: $(STAMP)
+	$(PY) -m classifier eval
+
+tune: $(STAMP)
+	$(PY) -m classifier tune
+
+bench: $(STAMP)
+	$(PY) -m classifier bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache feeds reports/*.json reports/*.md

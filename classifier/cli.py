@@ -1,0 +1,222 @@
+"""Command line: ``python -m classifier COMMAND ...``.
+
+Commands: extract, train, check-data, eval, tune, bench.  Logging is set up
+here only; the library itself logs through a NullHandler.
+"""
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import logging
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+logger = logging.getLogger("classifier")
+
+HTML_SUFFIXES = (".html", ".htm", ".html.gz", ".htm.gz")
+
+
+def iter_inputs(paths: list[str]) -> Iterator[Path]:
+    """Files as given; directories recursively, HTML files only, sorted."""
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            for child in sorted(path.rglob("*")):
+                if child.is_file() and child.name.lower().endswith(HTML_SUFFIXES):
+                    yield child
+        else:
+            yield path
+
+
+def read_page(path: Path) -> bytes:
+    data = path.read_bytes()
+    if path.name.lower().endswith(".gz"):
+        data = gzip.decompress(data)
+    return data
+
+
+def _open_output(name: str | None) -> IO[str]:
+    if not name or name == "-":
+        return sys.stdout
+    Path(name).parent.mkdir(parents=True, exist_ok=True)
+    return open(name, "w", encoding="utf-8")
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    from .extract import Extractor
+    from .segment import SegmentationError
+
+    extractor = Extractor(args.model, threshold=args.threshold) if args.model else \
+        Extractor(threshold=args.threshold)
+    out = _open_output(args.output)
+    failures = total = 0
+    try:
+        for path in iter_inputs(args.paths):
+            total += 1
+            row: dict[str, Any] = {"source": str(path), "url": args.url}
+            try:
+                result = extractor.extract(read_page(path), url=args.url)
+            except (OSError, EOFError, gzip.BadGzipFile, SegmentationError) as exc:
+                failures += 1
+                row["error"] = f"{type(exc).__name__}: {exc}"
+                logger.error("%s: %s", path, row["error"])
+            else:
+                row.update(result.to_dict(with_blocks=not args.no_blocks))
+                row["url"] = args.url
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+            out.flush()
+    finally:
+        if out is not sys.stdout:
+            out.close()
+    logger.info("%d page(s), %d error(s)", total, failures)
+    return 1 if total == 0 or failures == total else 0
+
+
+def cmd_check_data(args: argparse.Namespace) -> int:
+    from .training import TRAINING_DIR, load_pages
+
+    pages, errors = load_pages(Path(args.data) if args.data else TRAINING_DIR)
+    for err in errors:
+        print(err, file=sys.stderr)
+    layouts = {p.layout for p in pages}
+    counts: dict[str, int] = {}
+    for p in pages:
+        for b in p.page.blocks:
+            counts[b.label or "?"] = counts.get(b.label or "?", 0) + 1
+    print(f"{len(pages)} page(s) OK in {len(layouts)} layout(s); blocks: "
+          + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+          + (f"; {len(errors)} error(s)" if errors else ""))
+    return 1 if errors else 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from .model import BLOCK_MODEL
+    from .training import TRAINING_DIR, DataError, train
+
+    try:
+        card = train(Path(args.data) if args.data else TRAINING_DIR,
+                     Path(args.output) if args.output else BLOCK_MODEL,
+                     evaluate=not args.no_cv)
+    except DataError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(f"trained on {card['n_blocks']} blocks, {card['n_pages']} pages, "
+          f"{len(card['layouts'])} layouts -> {card['file']} ({card['model_version']})")
+    cv = card.get("cv_metrics") or {}
+    if cv:
+        print(f"cross-validation grouped by {cv['grouped_by']} ({cv['folds']} folds):")
+        print(f"  {'label':<8} {'prec':>6} {'recall':>6} {'F1':>6} {'blocks':>7}")
+        for lab, m in cv["per_class"].items():
+            print(f"  {lab:<8} {m['precision']:6.3f} {m['recall']:6.3f} {m['f1']:6.3f} {m['support']:7d}")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from . import corpora
+    from .evaluate import REPORTS, available_peers, evaluate, format_table, ours, write_json
+    from .extract import Extractor
+
+    if not corpora.available():
+        print(f"no corpora at {corpora.corpora_dir()}; nothing to evaluate", file=sys.stderr)
+        return 0
+    extractors = {"newsfilter": ours(Extractor(threshold=args.threshold))}
+    extractors.update(available_peers(args.peers.split(",") if args.peers else None))
+    started = time.perf_counter()
+    results = evaluate(extractors, split=args.split)
+    print(format_table(results))
+    out = Path(args.output) if args.output else REPORTS / "eval.json"
+    write_json(results, out)
+    print(f"\nwrote {out} in {time.perf_counter() - started:.0f} s")
+    return 0
+
+
+def cmd_tune(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from . import corpora
+    from .evaluate import threshold_sweep
+    from .extract import Extractor
+
+    if not corpora.available():
+        print(f"no corpora at {corpora.corpora_dir()}", file=sys.stderr)
+        return 0
+    grid = np.round(np.arange(args.low, args.high + 1e-9, args.step), 3)
+    sweep = threshold_sweep(Extractor(), grid, split=args.split)
+    names = list(sweep)
+    print(f"{'threshold':>9} " + " ".join(f"{n:>12}" for n in names) + "   mean")
+    best = (-1.0, 0.5)
+    for t in grid:
+        f1s = [sweep[n][round(float(t), 3)]["f1"] for n in names]
+        mean = sum(f1s) / len(f1s)
+        best = max(best, (mean, float(t)))
+        print(f"{t:9.2f} " + " ".join(f"{f:12.4f}" for f in f1s) + f"   {mean:.4f}")
+    print(f"best on the {args.split} split: threshold {best[1]:.2f} (mean F1 {best[0]:.4f})")
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from .bench import main as bench_main
+    return bench_main(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m classifier",
+                                     description="Keep the story, drop teasers and chrome.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("extract", help="extract article text from HTML files or folders")
+    p.add_argument("paths", nargs="+", help="files or folders (.html, .htm, .html.gz)")
+    p.add_argument("-o", "--output", help="JSONL file (default: stdout)")
+    p.add_argument("--url", help="the page URL, recorded in each line")
+    p.add_argument("--threshold", type=float, help="P(article) needed to keep a block")
+    p.add_argument("--model", help="model file (default: the shipped block model)")
+    p.add_argument("--no-blocks", action="store_true", help="omit the per-block list")
+    p.set_defaults(func=cmd_extract)
+
+    p = sub.add_parser("check-data", help="validate the labelled training pages")
+    p.add_argument("--data", help="training data folder (default: training_data/)")
+    p.set_defaults(func=cmd_check_data)
+
+    p = sub.add_parser("train", help="train the block model from training_data/")
+    p.add_argument("--data", help="training data folder")
+    p.add_argument("-o", "--output", help="model file (default: the shipped model path)")
+    p.add_argument("--no-cv", action="store_true", help="skip grouped cross-validation")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("eval", help="score against ../shared/corpora beside the peers")
+    p.add_argument("--peers", help="comma-separated peers (default: all installed)")
+    p.add_argument("--split", choices=("dev", "test"), help="one half of each corpus only")
+    p.add_argument("--threshold", type=float)
+    p.add_argument("-o", "--output", help="JSON figures (default reports/eval.json)")
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("tune", help="sweep the article threshold on the dev half")
+    p.add_argument("--split", default="dev", choices=("dev", "test"))
+    p.add_argument("--low", type=float, default=0.2)
+    p.add_argument("--high", type=float, default=0.8)
+    p.add_argument("--step", type=float, default=0.05)
+    p.set_defaults(func=cmd_tune)
+
+    p = sub.add_parser("bench", help="ms/page beside trafilatura and the bare parse")
+    p.add_argument("--limit", type=int, help="pages per corpus")
+    p.add_argument("--repeat", type=int, default=1)
+    p.add_argument("-o", "--output", help="JSON figures (default reports/bench.json)")
+    p.set_defaults(func=cmd_bench)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        from .model import ModelError
+        return int(args.func(args))
+    except ModelError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2

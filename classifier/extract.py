@@ -1,0 +1,164 @@
+"""Extraction: a page in, its title, article text and labelled blocks out.
+
+:func:`extract` is the one-call API; :class:`Extractor` holds a loaded model
+for many pages; :meth:`Extractor.extract_page` takes an already segmented
+:class:`~classifier.segment.Page` (the lower layer, for callers that parse
+once and do more with the tree).
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .features import tokens
+from .model import BLOCK_MODEL, load_model
+from .segment import Page, segment
+
+# A block is kept as article when P(article) >= threshold.  The default is
+# the one recorded in the model card (chosen on real dev pages, see README).
+DEFAULT_THRESHOLD = 0.5
+# When nothing passes the threshold, the best contiguous region is kept if its
+# best block reaches this share of the threshold (listing pages stay empty).
+FALLBACK_SHARE = 0.5
+TITLE_MIN_SIMILARITY = 0.5  # a heading block is the title when this similar
+
+
+@dataclass(slots=True)
+class LabelledBlock:
+    text: str
+    label: str
+    probability: float  # probability of `label`
+    path: str
+    p_article: float
+
+
+@dataclass(slots=True)
+class Extraction:
+    """What extraction returns for one page."""
+
+    title: str
+    text: str
+    blocks: list[LabelledBlock] = field(default_factory=list)
+    url: str | None = None
+    language: str = ""
+    model_version: str = ""
+
+    @property
+    def is_article(self) -> bool:
+        return bool(self.text)
+
+    def teasers(self) -> list[LabelledBlock]:
+        return [b for b in self.blocks if b.label == "teaser"]
+
+    def to_dict(self, with_blocks: bool = True) -> dict[str, Any]:
+        out = asdict(self)
+        if not with_blocks:
+            out.pop("blocks")
+        return out
+
+
+def _best_region(p: np.ndarray, threshold: float) -> slice | None:
+    """The contiguous run of blocks with the largest summed (p - threshold/2)."""
+    if len(p) == 0 or p.max() < threshold * FALLBACK_SHARE:
+        return None
+    gain = p - threshold * FALLBACK_SHARE
+    best, best_span, run, start = -np.inf, (0, 1), 0.0, 0
+    for i, g in enumerate(gain):
+        if run <= 0:
+            run, start = g, i
+        else:
+            run += g
+        if run > best:
+            best, best_span = run, (start, i + 1)
+    return slice(*best_span)
+
+
+def _title(page: Page, keep: np.ndarray) -> tuple[str, int]:
+    """The headline and the index of the block that holds it (-1 if none)."""
+    declared = page.headline
+    want = set(tokens(declared))
+    best, best_sim = -1, 0.0
+    for b in page.blocks:
+        if b.tag not in ("h1", "h2", "h3") and not (keep[b.index] and b.index < 3):
+            continue
+        have = set(tokens(b.text))
+        if not have or not want:
+            continue
+        sim = len(have & want) / max(len(have), len(want))
+        if sim > best_sim or (sim == best_sim and b.tag == "h1" and best >= 0
+                              and page.blocks[best].tag != "h1"):
+            best, best_sim = b.index, sim
+    if best >= 0 and best_sim >= TITLE_MIN_SIMILARITY:
+        return page.blocks[best].text, best
+    return declared, -1
+
+
+class Extractor:
+    """A loaded block model and the decision rule around it."""
+
+    def __init__(self, model_path: Path | str = BLOCK_MODEL, *, threshold: float | None = None):
+        self.model, self.card = load_model(Path(model_path))
+        self.labels = [str(c) for c in self.model.classes_]
+        self.threshold = float(threshold if threshold is not None
+                               else self.card.get("threshold", DEFAULT_THRESHOLD))
+        self.model_version = str(self.card.get("model_version", ""))
+
+    def probabilities(self, page: Page) -> np.ndarray:
+        """P(label) for every block, columns in ``self.labels`` order."""
+        if not page.blocks:
+            return np.zeros((0, len(self.labels)))
+        return self.model.predict_proba(page.blocks)
+
+    def extract(self, html: bytes | str, *, url: str | None = None,
+                content_type: str | None = None) -> Extraction:
+        """Extract one page given as bytes (any encoding) or text."""
+        return self.extract_page(segment(html, url=url, content_type=content_type))
+
+    def extract_page(self, page: Page) -> Extraction:
+        proba = self.probabilities(page)
+        art = self.labels.index("article")
+        p_art = proba[:, art] if len(proba) else np.zeros(0)
+        keep = p_art >= self.threshold
+        if not keep.any():
+            region = _best_region(p_art, self.threshold)
+            if region is not None:
+                keep[region] = True
+        title, title_idx = _title(page, keep)
+        noise = [i for i in range(len(self.labels)) if i != art]
+        blocks, texts = [], []
+        for b in page.blocks:
+            row = proba[b.index]
+            if keep[b.index]:
+                label, prob = "article", float(row[art])
+                if b.index != title_idx and b.text != title:
+                    texts.append(b.text)
+            else:
+                j = max(noise, key=lambda k: row[k])
+                label, prob = self.labels[j], float(row[j])
+            blocks.append(LabelledBlock(b.text, label, round(prob, 4), b.path,
+                                        round(float(row[art]), 4)))
+        return Extraction(title=title, text="\n\n".join(texts), blocks=blocks,
+                          url=page.url, language=page.lang, model_version=self.model_version)
+
+
+_DEFAULT: Extractor | None = None
+
+
+def default_extractor() -> Extractor:
+    """The shipped model, loaded once a process."""
+    global _DEFAULT
+    if _DEFAULT is None:
+        _DEFAULT = Extractor()
+    return _DEFAULT
+
+
+def extract(html: bytes | str, *, url: str | None = None, content_type: str | None = None,
+            threshold: float | None = None) -> Extraction:
+    """Extract the title, article text and labelled blocks of one page."""
+    ext = default_extractor()
+    if threshold is not None and threshold != ext.threshold:
+        ext = Extractor(threshold=threshold)
+    return ext.extract(html, url=url, content_type=content_type)

@@ -1,0 +1,305 @@
+"""Block features, computed per page in bulk.
+
+Feature families (all language-independent: lengths are counted in
+characters beside words, so scripts without spaces work):
+
+- shallow text features: word and character counts, average word and
+  sentence length, punctuation, digit and upper-case ratios, text density and
+  link density (Kohlschütter, Frankhauser & Nejdl, "Boilerplate detection
+  using shallow text features", WSDM 2010);
+- structure: the block's tag, inherited semantic containers (article, main,
+  aside, nav, header, footer, itemprop=articleBody, role=...), depth;
+- class/id tokens of the block and its ancestors, counted by family
+  (content / teaser / chrome stems in :mod:`classifier.vocab`) and hashed;
+- main container: the share of the page's prose under the block's
+  ancestors, and whether the block sits in the deepest element holding most
+  of the page's prose;
+- page context: relative position, runs of blocks of the same shape (a
+  teaser list), similarity to the page's headline, overlap with a JSON-LD
+  ``articleBody``, and the features of the previous and next blocks.
+
+:func:`text_features` is the pure per-block function; :func:`page_matrix`
+computes every block of one page at once; :class:`BlockFeatures` is the
+scikit-learn transformer over sequences of blocks.
+"""
+from __future__ import annotations
+
+import re
+import zlib
+from collections import Counter
+from collections.abc import Sequence
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+
+from . import vocab
+from .segment import Block, Page
+
+PUNCTUATION = ",.;:!?\"'()[]{}|/-–—«»“”‘’„·•।。，、！？：；（）《》"
+DIGITS = "0123456789०१२३४५६७८९০১২৩৪৫৬৭৮৯"
+_DEL_PUNCT = str.maketrans("", "", PUNCTUATION)
+_DEL_DIGITS = str.maketrans("", "", DIGITS)
+_DEL_SENT_END = str.maketrans("", "", vocab.SENTENCE_END)
+_TOKEN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]|[^\W_]+")
+WRAP_WIDTH = 80  # Kohlschütter's line width for text density
+HASH_BUCKETS = 16  # hashed class/id tokens of the block's element and parents
+PROSE_MIN_CHARS = 25  # a block counts as prose from this length...
+PROSE_MAX_LINK_DENSITY = 0.35  # ...when at most this share is link text
+MAIN_SHARE = 0.6  # the main container holds at least this share of prose
+
+TEXT_FEATURES = (
+    "n_chars", "n_words", "avg_word_len", "n_sentences", "avg_sentence_len",
+    "punct_ratio", "digit_ratio", "upper_ratio", "text_density",
+    "link_density", "n_links", "ends_ellipsis", "ends_sentence",
+    "starts_digit",
+)
+TAGS = ("p", "div", "li", "h1", "h2", "h3", "h4", "tr", "figcaption",
+        "blockquote", "dd", "dt", "td", "pre", "section", "body")
+_TAG_INDEX = {t: i for i, t in enumerate(TAGS)}
+_TAG_INDEX.update({"h5": _TAG_INDEX["h4"], "h6": _TAG_INDEX["h4"],
+                   "article": _TAG_INDEX["section"], "main": _TAG_INDEX["section"],
+                   "aside": _TAG_INDEX["section"], "header": _TAG_INDEX["section"],
+                   "footer": _TAG_INDEX["section"], "nav": _TAG_INDEX["section"],
+                   "html": _TAG_INDEX["body"]})
+FAMILIES = tuple(vocab.TOKEN_FAMILIES)
+STRUCT_FEATURES = (
+    *(f"tag_{t}" for t in TAGS), "tag_other",
+    *(f"in_{c}" for c in vocab.CONTAINER_FLAGS),
+    "depth", "main_depth_delta",
+    *(f"own_{f}" for f in FAMILIES), *(f"anc_{f}" for f in FAMILIES),
+    *(f"hash_{i}" for i in range(HASH_BUCKETS)),
+)
+PAGE_FEATURES = (
+    "position", "char_position", "in_main", "main_share", "prose_share_1",
+    "prose_share_2", "prose_share_3", "local_prose_density", "is_prose",
+    "path_count", "sibling_blocks", "sibling_link_density", "title_sim",
+    "title_exact", "body_overlap", "page_blocks", "page_log_chars",
+)
+CONTEXT_SOURCES = ("link_density", "n_chars", "is_prose", "in_main",
+                   "ends_ellipsis", "tag_p", "tag_li", "title_sim", "prose_share_1")
+CONTEXT_OFFSETS = (-2, -1, 1, 2)
+BASE_FEATURES = TEXT_FEATURES + STRUCT_FEATURES + PAGE_FEATURES
+FEATURE_NAMES = BASE_FEATURES + tuple(
+    f"{'prev' if off < 0 else 'next'}{abs(off)}_{name}"
+    for off in CONTEXT_OFFSETS for name in CONTEXT_SOURCES
+)
+_COL = {name: i for i, name in enumerate(BASE_FEATURES)}
+_CONTEXT_COLS = [_COL[n] for n in CONTEXT_SOURCES]
+_N_TEXT = len(TEXT_FEATURES)
+_N_STRUCT = len(STRUCT_FEATURES)
+
+
+def tokens(text: str) -> list[str]:
+    """Word tokens for any script: runs of letters/digits, single CJK characters."""
+    return _TOKEN.findall(text.casefold())
+
+
+def text_features(text: str, link_chars: int = 0, n_links: int = 0) -> tuple[float, ...]:
+    """Shallow text features of one block, in :data:`TEXT_FEATURES` order."""
+    n_chars = len(text)
+    words = text.split()
+    n_words = max(len(words), 1)
+    n_sent = n_chars - len(text.translate(_DEL_SENT_END))
+    n_punct = n_chars - len(text.translate(_DEL_PUNCT))
+    n_digits = n_chars - len(text.translate(_DEL_DIGITS))
+    upper = sum(1 for w in words if w[:1].isupper())
+    lines = max(1, -(-n_chars // WRAP_WIDTH))
+    last = text[-1:] if text else ""
+    return (
+        n_chars, len(words), n_chars / n_words, n_sent,
+        n_chars / max(n_sent, 1), n_punct / max(n_chars, 1),
+        n_digits / max(n_chars, 1), upper / n_words,
+        len(words) / lines,
+        link_chars / max(n_chars, 1), n_links,
+        float(text.endswith(vocab.ELLIPSIS)), float(last in vocab.SENTENCE_END),
+        float(text[:1].isdigit()),
+    )
+
+
+_FAMILY_CACHE: dict[str, tuple[int, ...]] = {}
+_HASH_CACHE: dict[str, int] = {}
+
+
+def _families(token: str) -> tuple[int, ...]:
+    hit = _FAMILY_CACHE.get(token)
+    if hit is None:
+        hit = tuple(int(token.startswith(vocab.TOKEN_FAMILIES[f])) for f in FAMILIES)
+        if len(_FAMILY_CACHE) < 200_000:
+            _FAMILY_CACHE[token] = hit
+    return hit
+
+
+def _bucket(token: str) -> int:
+    hit = _HASH_CACHE.get(token)
+    if hit is None:
+        hit = zlib.crc32(token.encode()) % HASH_BUCKETS
+        if len(_HASH_CACHE) < 200_000:
+            _HASH_CACHE[token] = hit
+    return hit
+
+
+def _element_tables(page: Page) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per element: own and inherited token-family counts, prose and char totals."""
+    el = page.elements
+    n = len(el.tag)
+    own = np.zeros((n, len(FAMILIES)))
+    for i, toks in enumerate(el.tokens):
+        for tok in toks:
+            own[i] += _families(tok)
+    inherited = own.copy()
+    parent = el.parent
+    for i in range(n):
+        p = parent[i]
+        if p >= 0:
+            inherited[i] += inherited[p]
+    prose = np.zeros(n)
+    chars = np.zeros(n)
+    for b in page.blocks:
+        chars[b.element] += len(b.text)
+        if len(b.text) >= PROSE_MIN_CHARS and b.link_chars <= PROSE_MAX_LINK_DENSITY * len(b.text):
+            prose[b.element] += len(b.text) - b.link_chars
+    for i in range(n - 1, 0, -1):
+        p = parent[i]
+        if p >= 0:
+            prose[p] += prose[i]
+            chars[p] += chars[i]
+    return own, inherited, prose, chars
+
+
+def _main_container(el_depth: list[int], prose: np.ndarray) -> int:
+    """The deepest element holding at least MAIN_SHARE of the page's prose."""
+    total = prose.max() if len(prose) else 0.0
+    if total <= 0:
+        return -1
+    candidates = np.flatnonzero(prose >= MAIN_SHARE * total)
+    depths = np.asarray(el_depth)[candidates]
+    return int(candidates[np.argmax(depths)])
+
+
+def _title_sim(block_tokens: set[str], title_tokens: set[str]) -> float:
+    if not block_tokens or not title_tokens:
+        return 0.0
+    shared = len(block_tokens & title_tokens)
+    return shared / max(len(title_tokens), len(block_tokens))
+
+
+def page_matrix(page: Page) -> np.ndarray:
+    """The feature matrix of every block of one page (rows in block order)."""
+    cached = page.cache.get("features")
+    if cached is not None:
+        return cached
+    blocks = page.blocks
+    n = len(blocks)
+    X = np.zeros((n, len(FEATURE_NAMES)))
+    if n == 0:
+        page.cache["features"] = X
+        return X
+    el = page.elements
+    own, inherited, prose, chars = _element_tables(page)
+    main = _main_container(el.depth, prose)
+    total_prose = max(float(prose.max()), 1.0)
+    total_chars = max(float(chars.max()), 1.0)
+    headline = page.headline
+    title_tokens = set(tokens(headline)) if headline else set()
+    title_norm = headline.casefold().strip()
+    body = page.article_body
+    body_tokens = set(tokens(body)) if body else None
+    paths = Counter(b.path for b in blocks)
+    siblings: dict[int, list[int]] = {}
+    for b in blocks:
+        siblings.setdefault(el.parent[b.element], []).append(b.index)
+    base = len(TEXT_FEATURES)
+    flag_items = list(vocab.CONTAINER_FLAGS.values())
+    cum = 0
+    for b in blocks:
+        row = X[b.index]
+        row[:base] = text_features(b.text, b.link_chars, b.n_links)
+        e = b.element
+        col = base
+        row[col + _TAG_INDEX.get(b.tag, len(TAGS))] = 1.0
+        col += len(TAGS) + 1
+        flags = el.flags[e]
+        row[col:col + len(flag_items)] = [1.0 if flags & f else 0.0 for f in flag_items]
+        col += len(flag_items)
+        row[col] = el.depth[e]
+        in_main = main >= 0 and main <= e <= el.end[main]
+        row[col + 1] = (el.depth[e] - el.depth[main]) if in_main else -1.0
+        col += 2
+        row[col:col + len(FAMILIES)] = own[e]
+        row[col + len(FAMILIES):col + 2 * len(FAMILIES)] = inherited[e]
+        col += 2 * len(FAMILIES)
+        p = el.parent[e]
+        for toks in (el.tokens[e], el.tokens[p] if p >= 0 else ()):
+            for tok in toks:
+                row[col + _bucket(tok)] += 1.0
+        col += HASH_BUCKETS
+        # page context
+        chain = [e]
+        for _ in range(3):
+            nxt = el.parent[chain[-1]]
+            chain.append(nxt if nxt >= 0 else chain[-1])
+        btoks = set(tokens(b.text)) if len(b.text) < 400 or body_tokens is not None else set()
+        sib = siblings[p]
+        sib_chars = sum(len(blocks[i].text) for i in sib)
+        sib_links = sum(blocks[i].link_chars for i in sib)
+        row[col:col + len(PAGE_FEATURES)] = (
+            b.index / n, cum / total_chars, float(in_main),
+            prose[main] / total_prose if main >= 0 else 0.0,
+            prose[chain[1]] / total_prose, prose[chain[2]] / total_prose,
+            prose[chain[3]] / total_prose,
+            prose[chain[2]] / max(chars[chain[2]], 1.0),
+            float(len(b.text) >= PROSE_MIN_CHARS and b.link_chars <= PROSE_MAX_LINK_DENSITY * len(b.text)),
+            paths[b.path], len(sib), sib_links / max(sib_chars, 1),
+            _title_sim(btoks, title_tokens) if len(b.text) < 400 else 0.0,
+            float(bool(title_norm) and b.text.casefold().strip() == title_norm),
+            (len(btoks & body_tokens) / len(btoks) if btoks else 0.0)
+            if body_tokens is not None else np.nan,
+            n, np.log1p(total_chars),
+        )
+        cum += len(b.text)
+    _add_context(X, n)
+    page.cache["features"] = X
+    return X
+
+
+def _add_context(X: np.ndarray, n: int) -> None:
+    """Copy selected features of the blocks around each block into its row."""
+    src = X[:, _CONTEXT_COLS]
+    width = len(_CONTEXT_COLS)
+    start = len(BASE_FEATURES)
+    for k, off in enumerate(CONTEXT_OFFSETS):
+        cols = slice(start + k * width, start + (k + 1) * width)
+        shifted = np.full((n, width), np.nan)
+        if off < 0 and n > -off:
+            shifted[-off:] = src[:off]
+        elif off > 0 and n > off:
+            shifted[:-off] = src[off:]
+        X[:, cols] = shifted
+
+
+class BlockFeatures(TransformerMixin, BaseEstimator):
+    """Turn a sequence of :class:`~classifier.segment.Block` into a feature matrix.
+
+    Blocks must carry their page (``block.page``); each page's features are
+    computed once, in bulk, whatever order its blocks arrive in.
+    """
+
+    def fit(self, X: Sequence[Block], y: object = None) -> BlockFeatures:
+        return self
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return True  # stateless: nothing is learned
+
+    def transform(self, X: Sequence[Block]) -> np.ndarray:
+        if X and X[0].page is not None and len(X) == len(X[0].page.blocks) and all(
+                a is b for a, b in zip(X, X[0].page.blocks)):
+            return page_matrix(X[0].page)  # the common case: one whole page
+        out = np.empty((len(X), len(FEATURE_NAMES)))
+        for i, block in enumerate(X):
+            if block.page is None:
+                raise ValueError(f"block {block.index} ({block.text[:40]!r}) has no page")
+            out[i] = page_matrix(block.page)[block.index]
+        return out
+
+    def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
+        return np.asarray(FEATURE_NAMES, dtype=object)
