@@ -26,7 +26,7 @@ def iter_inputs(paths: list[str]) -> Iterator[Path]:
         path = Path(raw)
         if path.is_dir():
             for child in sorted(path.rglob("*")):
-                if child.is_file() and child.name.lower().endswith(HTML_SUFFIXES):
+                if (child.is_file() or child.is_symlink()) and child.name.lower().endswith(HTML_SUFFIXES):
                     yield child
         else:
             yield path

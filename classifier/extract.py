@@ -7,6 +7,8 @@ once and do more with the tree).
 """
 from __future__ import annotations
 
+import copy
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +35,7 @@ class LabelledBlock:
     probability: float  # probability of `label`
     path: str
     p_article: float
+    links: list[tuple[str, str]] = field(default_factory=list)  # (href, anchor text)
 
 
 @dataclass(slots=True)
@@ -76,18 +79,32 @@ def _best_region(p: np.ndarray, threshold: float) -> slice | None:
     return slice(*best_span)
 
 
+_TITLE_SEPARATORS = re.compile(r"\s+(?:[|\-–—:»·/]|::)\s+")
+
+
+def clean_title(title: str) -> str:
+    """Drop a site name suffix or prefix: the longest part between separators."""
+    parts = [p for p in _TITLE_SEPARATORS.split(title) if p.strip()]
+    return max(parts, key=len).strip() if len(parts) > 1 else title.strip()
+
+
 def _title(page: Page, keep: np.ndarray) -> tuple[str, int]:
-    """The headline and the index of the block that holds it (-1 if none)."""
-    declared = page.headline
+    """The headline and the index of the block that holds it (-1 if none).
+
+    The heading block (h1-h3, or one of the first kept blocks) that covers
+    most of the declared headline's words wins; without one, the declared
+    headline with its site name removed.
+    """
+    declared = clean_title(page.headline)
     want = set(tokens(declared))
     best, best_sim = -1, 0.0
     for b in page.blocks:
         if b.tag not in ("h1", "h2", "h3") and not (keep[b.index] and b.index < 3):
             continue
         have = set(tokens(b.text))
-        if not have or not want:
+        if not have or not want or len(have) > 3 * len(want) + 5:
             continue
-        sim = len(have & want) / max(len(have), len(want))
+        sim = len(have & want) / len(want)
         if sim > best_sim or (sim == best_sim and b.tag == "h1" and best >= 0
                               and page.blocks[best].tag != "h1"):
             best, best_sim = b.index, sim
@@ -139,7 +156,7 @@ class Extractor:
                 j = max(noise, key=lambda k: row[k])
                 label, prob = self.labels[j], float(row[j])
             blocks.append(LabelledBlock(b.text, label, round(prob, 4), b.path,
-                                        round(float(row[art]), 4)))
+                                        round(float(row[art]), 4), b.links))
         return Extraction(title=title, text="\n\n".join(texts), blocks=blocks,
                           url=page.url, language=page.lang, model_version=self.model_version)
 
@@ -160,5 +177,6 @@ def extract(html: bytes | str, *, url: str | None = None, content_type: str | No
     """Extract the title, article text and labelled blocks of one page."""
     ext = default_extractor()
     if threshold is not None and threshold != ext.threshold:
-        ext = Extractor(threshold=threshold)
+        ext = copy.copy(ext)  # shares the loaded model, not the knob
+        ext.threshold = threshold
     return ext.extract(html, url=url, content_type=content_type)

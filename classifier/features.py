@@ -138,26 +138,36 @@ def _bucket(token: str) -> int:
     return hit
 
 
-def _element_tables(page: Page) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Per element: own and inherited token-family counts, prose and char totals."""
+def _element_tables(page: Page) -> tuple[list[tuple[int, ...]], list[tuple[int, ...]], list[float], list[float]]:
+    """Per element: own and inherited token-family counts, prose and char totals.
+
+    Plain lists: these loops touch every element, and numpy scalar access
+    would cost more than the arithmetic.
+    """
     el = page.elements
     n = len(el.tag)
-    own = np.zeros((n, len(FAMILIES)))
+    zero = (0,) * len(FAMILIES)
+    own = [zero] * n
     for i, toks in enumerate(el.tokens):
-        for tok in toks:
-            own[i] += _families(tok)
-    inherited = own.copy()
+        if toks:
+            counts = [0] * len(FAMILIES)
+            for tok in toks:
+                for k, hit in enumerate(_families(tok)):
+                    counts[k] += hit
+            own[i] = tuple(counts)
+    inherited = list(own)
     parent = el.parent
     for i in range(n):
         p = parent[i]
-        if p >= 0:
-            inherited[i] += inherited[p]
-    prose = np.zeros(n)
-    chars = np.zeros(n)
+        if p >= 0 and inherited[p] != zero:
+            inherited[i] = tuple(a + b for a, b in zip(inherited[i], inherited[p]))
+    prose = [0.0] * n
+    chars = [0.0] * n
     for b in page.blocks:
-        chars[b.element] += len(b.text)
-        if len(b.text) >= PROSE_MIN_CHARS and b.link_chars <= PROSE_MAX_LINK_DENSITY * len(b.text):
-            prose[b.element] += len(b.text) - b.link_chars
+        size = len(b.text)
+        chars[b.element] += size
+        if size >= PROSE_MIN_CHARS and b.link_chars <= PROSE_MAX_LINK_DENSITY * size:
+            prose[b.element] += size - b.link_chars
     for i in range(n - 1, 0, -1):
         p = parent[i]
         if p >= 0:
@@ -166,14 +176,16 @@ def _element_tables(page: Page) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.
     return own, inherited, prose, chars
 
 
-def _main_container(el_depth: list[int], prose: np.ndarray) -> int:
+def _main_container(el_depth: list[int], prose: list[float]) -> int:
     """The deepest element holding at least MAIN_SHARE of the page's prose."""
-    total = prose.max() if len(prose) else 0.0
+    total = max(prose, default=0.0)
     if total <= 0:
         return -1
-    candidates = np.flatnonzero(prose >= MAIN_SHARE * total)
-    depths = np.asarray(el_depth)[candidates]
-    return int(candidates[np.argmax(depths)])
+    best, best_depth = -1, -1
+    for i, value in enumerate(prose):
+        if value >= MAIN_SHARE * total and el_depth[i] > best_depth:
+            best, best_depth = i, el_depth[i]
+    return best
 
 
 def _title_sim(block_tokens: set[str], title_tokens: set[str]) -> float:
@@ -197,17 +209,23 @@ def page_matrix(page: Page) -> np.ndarray:
     el = page.elements
     own, inherited, prose, chars = _element_tables(page)
     main = _main_container(el.depth, prose)
-    total_prose = max(float(prose.max()), 1.0)
-    total_chars = max(float(chars.max()), 1.0)
+    total_prose = max(max(prose), 1.0)
+    total_chars = max(max(chars), 1.0)
     headline = page.headline
     title_tokens = set(tokens(headline)) if headline else set()
     title_norm = headline.casefold().strip()
     body = page.article_body
     body_tokens = set(tokens(body)) if body else None
     paths = Counter(b.path for b in blocks)
-    siblings: dict[int, list[int]] = {}
+    # blocks sharing a parent element: a list's items, a grid's cards
+    sib_count: Counter[int] = Counter()
+    sib_chars: Counter[int] = Counter()
+    sib_links: Counter[int] = Counter()
     for b in blocks:
-        siblings.setdefault(el.parent[b.element], []).append(b.index)
+        p = el.parent[b.element]
+        sib_count[p] += 1
+        sib_chars[p] += len(b.text)
+        sib_links[p] += b.link_chars
     base = len(TEXT_FEATURES)
     flag_items = list(vocab.CONTAINER_FLAGS.values())
     cum = 0
@@ -239,9 +257,6 @@ def page_matrix(page: Page) -> np.ndarray:
             nxt = el.parent[chain[-1]]
             chain.append(nxt if nxt >= 0 else chain[-1])
         btoks = set(tokens(b.text)) if len(b.text) < 400 or body_tokens is not None else set()
-        sib = siblings[p]
-        sib_chars = sum(len(blocks[i].text) for i in sib)
-        sib_links = sum(blocks[i].link_chars for i in sib)
         row[col:col + len(PAGE_FEATURES)] = (
             b.index / n, cum / total_chars, float(in_main),
             prose[main] / total_prose if main >= 0 else 0.0,
@@ -249,11 +264,11 @@ def page_matrix(page: Page) -> np.ndarray:
             prose[chain[3]] / total_prose,
             prose[chain[2]] / max(chars[chain[2]], 1.0),
             float(len(b.text) >= PROSE_MIN_CHARS and b.link_chars <= PROSE_MAX_LINK_DENSITY * len(b.text)),
-            paths[b.path], len(sib), sib_links / max(sib_chars, 1),
+            paths[b.path], sib_count[p], sib_links[p] / max(sib_chars[p], 1),
             _title_sim(btoks, title_tokens) if len(b.text) < 400 else 0.0,
             float(bool(title_norm) and b.text.casefold().strip() == title_norm),
             (len(btoks & body_tokens) / len(btoks) if btoks else 0.0)
-            if body_tokens is not None else np.nan,
+            if body_tokens is not None else -1.0,
             n, np.log1p(total_chars),
         )
         cum += len(b.text)
@@ -269,7 +284,7 @@ def _add_context(X: np.ndarray, n: int) -> None:
     start = len(BASE_FEATURES)
     for k, off in enumerate(CONTEXT_OFFSETS):
         cols = slice(start + k * width, start + (k + 1) * width)
-        shifted = np.full((n, width), np.nan)
+        shifted = np.full((n, width), -1.0)  # no neighbour there
         if off < 0 and n > -off:
             shifted[-off:] = src[:off]
         elif off > 0 and n > off:

@@ -43,7 +43,7 @@ class Block:
     element: int  # index of that element in Page.elements
     n_links: int = 0
     link_chars: int = 0
-    links: list[str] = field(default_factory=list)
+    links: list[tuple[str, str]] = field(default_factory=list)  # (href, anchor text)
     label: str | None = None  # training label (data-label), if asked for
     label_line: int = 0  # source line of the labelled ancestor
     mixed: tuple[str, ...] = ()  # labels found in the block beside `label`
@@ -165,10 +165,19 @@ def parse_html(data: bytes | str, content_type: str | None = None) -> tuple[etre
 # the walk
 
 
+_NO_ATTRS: dict[str, str] = {}
+_TOKENS_CACHE: dict[str, tuple[str, ...]] = {}
+
+
 def class_tokens(value: str) -> tuple[str, ...]:
     """Split class/id values into lower-case tokens: ``tdPostContent x-1`` ->
     ``("td", "post", "content", "x", "1")``."""
-    return tuple(t for t in _TOKEN_SPLIT.split(_CAMEL.sub("-", value).lower()) if t)
+    hit = _TOKENS_CACHE.get(value)
+    if hit is None:
+        hit = tuple(t for t in _TOKEN_SPLIT.split(_CAMEL.sub("-", value).lower()) if t)
+        if len(_TOKENS_CACHE) < 100_000:
+            _TOKENS_CACHE[value] = hit
+    return hit
 
 
 def _norm(text: str) -> str:
@@ -190,7 +199,8 @@ class _Walker:
         self.parts: list[str] = []
         self.link_chars = 0
         self.n_links = 0
-        self.links: list[str] = []
+        self.links: list[tuple[str, str]] = []
+        self.open_links: list[tuple[str, int]] = []  # (href, index into parts)
         self.label_chars: dict[str, int] = {}
         # stacks
         self.stack: list[int] = []  # element indexes of open elements
@@ -252,28 +262,36 @@ class _Walker:
             content = el.get("content")
             if key and content and key not in self.meta:
                 self.meta[key] = _norm(content)
-        elif tag == "link" and "canonical" in (el.get("rel") or "").lower():
-            self.meta.setdefault("canonical", el.get("href") or "")
+        elif tag == "link":
+            rel = (el.get("rel") or "").lower()
+            if "canonical" in rel:
+                self.meta.setdefault("canonical", el.get("href") or "")
+            elif "alternate" in rel and any(t in (el.get("type") or "") for t in ("rss", "atom")):
+                self.meta.setdefault("feed", el.get("href") or "")
         elif tag == "script" and "ld+json" in (el.get("type") or ""):
             self.jsonld.extend(_jsonld_items(el.text or ""))
 
-    def open(self, el: etree._Element, tag: str) -> None:
+    def open(self, el: etree._Element, tag: str, attrs: dict[str, str]) -> None:
         """Record an element; flush and push it when it starts a block."""
         parent = self.stack[-1] if self.stack else -1
         idx = len(self.el.tag)
         flags = self.el.flags[parent] if parent >= 0 else 0
-        cls = el.get("class")
-        eid = el.get("id")
-        tokens = class_tokens(f"{cls or ''} {eid or ''}") if (cls or eid) else ()
         container = vocab.TAG_CONTAINER.get(tag)
         if container:
             flags |= vocab.CONTAINER_FLAGS[container]
-        role = el.get("role")
-        if role and role.lower() in vocab.ROLE_CONTAINER:
-            flags |= vocab.CONTAINER_FLAGS[vocab.ROLE_CONTAINER[role.lower()]]
-        prop = el.get("itemprop")
-        if prop and prop.lower() in vocab.ITEMPROP_CONTAINER:
-            flags |= vocab.CONTAINER_FLAGS["articlebody"]
+        cls = eid = None
+        tokens: tuple[str, ...] = ()
+        if attrs:
+            cls = attrs.get("class")
+            eid = attrs.get("id")
+            if cls or eid:
+                tokens = class_tokens(f"{cls or ''} {eid or ''}")
+            role = attrs.get("role")
+            if role and role.lower() in vocab.ROLE_CONTAINER:
+                flags |= vocab.CONTAINER_FLAGS[vocab.ROLE_CONTAINER[role.lower()]]
+            prop = attrs.get("itemprop")
+            if prop and prop.lower() in vocab.ITEMPROP_CONTAINER:
+                flags |= vocab.CONTAINER_FLAGS["articlebody"]
         self.el.parent.append(parent)
         self.el.tag.append(tag)
         self.el.depth.append(len(self.stack))
@@ -291,7 +309,7 @@ class _Walker:
         del self.segs[len(self.stack) - 1:]
         self.segs.append(seg)
         if self.with_labels:
-            label = el.get(LABEL_ATTR)
+            label = attrs.get(LABEL_ATTR)
             self.label_stack.append((label.strip(), el.sourceline or 0) if label is not None
                                     else self.label_stack[-1])
         if tag in vocab.BLOCK_TAGS:
@@ -300,9 +318,7 @@ class _Walker:
         elif tag == "a":
             self.in_link += 1
             self.n_links += 1
-            href = el.get("href")
-            if href:
-                self.links.append(href)
+            self.open_links.append((attrs.get("href") or "", len(self.parts)))
         elif tag in vocab.CELL_TAGS:
             self.parts.append(" \t ")
 
@@ -316,6 +332,9 @@ class _Walker:
             self.owners.pop()
         elif tag == "a":
             self.in_link -= 1
+            href, start = self.open_links.pop() if self.open_links else ("", 0)
+            if href and not href.startswith(("#", "javascript:", "mailto:", "tel:")):
+                self.links.append((href, _norm("".join(self.parts[start:]))))
 
     def line_break(self) -> None:
         owner_tag = self.el.tag[self.owners[-1]] if self.owners else ""
@@ -325,10 +344,10 @@ class _Walker:
             self.flush()
 
 
-def _hidden(el: etree._Element) -> bool:
-    if el.get("hidden") is not None or el.get("aria-hidden") == "true":
+def _hidden(attrs: dict[str, str]) -> bool:
+    if "hidden" in attrs or attrs.get("aria-hidden") == "true":
         return True
-    style = el.get("style")
+    style = attrs.get("style")
     return bool(style and _HIDDEN_STYLE.search(style))
 
 
@@ -371,7 +390,9 @@ def blockify(root: etree._Element, *, with_labels: bool = False) -> Page:
         if event == "start":
             if skipping:
                 continue
-            if tag in vocab.SKIP_TAGS or _hidden(el):
+            items = el.items()
+            attrs = dict(items) if items else _NO_ATTRS
+            if tag in vocab.SKIP_TAGS or (items and _hidden(attrs)):
                 if tag in ("title", "script"):
                     w.head_element(el, tag)
                 elif tag == "head":
@@ -384,7 +405,7 @@ def blockify(root: etree._Element, *, with_labels: bool = False) -> Page:
                 w.head_element(el, tag)
             if tag == "html":
                 w.lang = el.get("lang") or ""
-            w.open(el, tag)
+            w.open(el, tag, attrs)
             if tag == "br":
                 w.line_break()
             w.add_text(el.text)

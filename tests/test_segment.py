@@ -18,7 +18,7 @@ def test_inline_tags_stay_in_their_paragraph() -> None:
 def test_links_are_counted() -> None:
     blocks = segment(page("<p>Read <a href='/a'>this story</a> and <a href='/b'>that</a></p>")).blocks
     assert blocks[0].n_links == 2
-    assert blocks[0].links == ["/a", "/b"]
+    assert blocks[0].links == [("/a", "this story"), ("/b", "that")]
     assert blocks[0].link_chars == len("this story") + len("that")
 
 

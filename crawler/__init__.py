@@ -1,0 +1,1 @@
+"""Scrapy project: crawl regional news sites, keep only the article text."""

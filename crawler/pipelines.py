@@ -1,0 +1,115 @@
+"""Item pipeline: keep only the article of each fetched page, once per story."""
+from __future__ import annotations
+
+import hashlib
+import logging
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin
+
+from itemadapter import ItemAdapter
+from scrapy.exceptions import DropItem
+
+from classifier.segment import SegmentationError
+
+from .analysis import Analysis, PageAnalyser
+from .items import ArticleItem, PageItem
+
+logger = logging.getLogger(__name__)
+
+SEEN_FILE = "newsfilter_seen.tsv"  # exported stories (key, hash), appended, in JOBDIR
+
+
+def content_sha1(text: str) -> str:
+    """SHA-1 of the article text with white space collapsed."""
+    return hashlib.sha1(" ".join(text.split()).encode("utf-8")).hexdigest()
+
+
+def teaser_links(analysis: Analysis, base_url: str) -> list[dict[str, str]]:
+    """``{title, url}`` of every link in a teaser block, absolute, first seen first."""
+    out, seen = [], set()
+    for block in analysis.extraction.blocks:
+        if block.label != "teaser":
+            continue
+        for href, anchor in block.links:
+            url = urljoin(base_url, href)
+            if url not in seen and anchor:
+                seen.add(url)
+                out.append({"title": anchor, "url": url})
+    return out
+
+
+class ArticlePipeline:
+    """PageItem in, ArticleItem out; listings, error pages and repeats are dropped.
+
+    A story is a repeat when its canonical URL or its text hash was already
+    exported.  With ``-s JOBDIR=...`` each exported story is appended to a
+    file there as it is exported, so a resumed crawl does not export it again.
+    """
+
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+        self.stats = crawler.stats
+        jobdir = crawler.settings.get("JOBDIR")
+        self.seen_path = Path(jobdir) / SEEN_FILE if jobdir else None
+        self.seen_urls: set[str] = set()
+        self.seen_hashes: set[str] = set()
+        self.seen_log: Any = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> ArticlePipeline:
+        return cls(crawler)
+
+    def open_spider(self) -> None:
+        if not self.seen_path:
+            return
+        if self.seen_path.exists():
+            for line in self.seen_path.read_text(encoding="utf-8").splitlines():
+                key, _, digest = line.partition("\t")
+                self.seen_urls.add(key)
+                self.seen_hashes.add(digest)
+            logger.info("Resuming with %d stories already exported", len(self.seen_hashes))
+        self.seen_path.parent.mkdir(parents=True, exist_ok=True)
+        self.seen_log = open(self.seen_path, "a", encoding="utf-8")
+
+    def close_spider(self) -> None:
+        if self.seen_log is not None:
+            self.seen_log.close()
+
+    def process_item(self, item: Any) -> Any:
+        if not isinstance(item, PageItem):
+            return item
+        analysis = item.analysis
+        if analysis is None:
+            try:
+                analysis = PageAnalyser.for_crawler(self.crawler).analyse(
+                    item.body, url=item.url, encoding=item.encoding)
+            except SegmentationError as exc:
+                self.stats.inc_value("newsfilter/unparsable")
+                raise DropItem(f"{item.url}: cannot parse: {exc}") from exc
+        extraction = analysis.extraction
+        if not extraction.is_article:
+            self.stats.inc_value("newsfilter/non_article")
+            raise DropItem(f"{item.url}: no article (listing or other page)")
+        meta = analysis.metadata
+        digest = content_sha1(extraction.text)
+        key = meta.get("canonical_url") or item.url
+        if key in self.seen_urls or digest in self.seen_hashes:
+            self.stats.inc_value("newsfilter/duplicate")
+            raise DropItem(f"{item.url}: duplicate of a story already exported")
+        self.seen_urls.add(key)
+        self.seen_hashes.add(digest)
+        self.stats.inc_value("newsfilter/articles")
+        article = ArticleItem(
+            url=item.url, canonical_url=meta.get("canonical_url"), site=item.site,
+            title=extraction.title, published=meta.get("published"),
+            modified=meta.get("modified"), authors=meta.get("authors", []),
+            language=meta.get("language"), text=extraction.text,
+            teasers=teaser_links(analysis, item.url),
+            word_count=len(extraction.text.split()), model_version=extraction.model_version,
+            fetched_at=item.fetched_at, content_sha1=digest,
+        )
+        if self.seen_log is not None:
+            self.seen_log.write(f"{key}\t{digest}\n")
+            self.seen_log.flush()
+        return ItemAdapter(article).item

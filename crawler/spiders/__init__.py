@@ -1,0 +1,1 @@
+"""Spiders: `news` crawls configured sites, `pages` re-processes given URLs or files."""

@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from classifier.cli import main
+from classifier.model import BLOCK_MODEL, card_path, load_model
+from classifier.segment import segment
+from classifier.training import TRAINING_DIR, data_hash, load_pages, train
+from test_model import STORY
+
+GOOD = """<html><head><title>t</title></head><body data-label="chrome">
+<nav>Home | News</nav>
+<article data-label="article"><h1>Headline</h1><p>Story text.</p></article>
+</body></html>
+"""
+
+
+def write(root: Path, name: str, html: str) -> Path:
+    path = root / "pages" / "layout-a" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(html, encoding="utf-8")
+    return path
+
+
+def test_shipped_training_data_is_valid() -> None:
+    pages, errors = load_pages(TRAINING_DIR)
+    assert errors == []
+    assert len(pages) >= 80
+    assert len({p.layout for p in pages}) >= 15
+
+
+def test_check_data_names_file_and_line(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    write(tmp_path, "good.html", GOOD)
+    bad = write(tmp_path, "bad.html", GOOD.replace('data-label="article"', 'data-label="artcle"'))
+    unlabelled = write(tmp_path, "none.html", GOOD.replace(' data-label="chrome"', ""))
+    mixed = write(tmp_path, "mixed.html", GOOD.replace(
+        "<p>Story text.</p>", "<p>Story <span data-label='teaser'>text</span>.</p>"))
+    assert main(["check-data", "--data", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert f"{bad}:3: data-label='artcle' is not one of article, teaser, chrome" in err
+    assert f"{unlabelled}:" in err and "has no data-label" in err
+    assert f"{mixed}:" in err and "mixes labels" in err
+    assert "good.html" not in err
+
+
+def test_committed_model_was_trained_on_committed_data() -> None:
+    card = json.loads(card_path(BLOCK_MODEL).read_text())
+    assert card["training_data_sha256"] == data_hash(TRAINING_DIR), "run `make train`"
+
+
+@pytest.mark.slow
+def test_retraining_reproduces_the_committed_model(tmp_path: Path) -> None:
+    card = train(TRAINING_DIR, tmp_path / "block_model.joblib", evaluate=False)
+    fresh, _ = load_model(tmp_path / "block_model.joblib")
+    shipped, shipped_card = load_model(BLOCK_MODEL)
+    assert card["feature_names"] == shipped_card["feature_names"]
+    pages, _ = load_pages(TRAINING_DIR)
+    blocks = [b for p in pages[::4] for b in p.page.blocks] + segment(STORY).blocks
+    assert np.array_equal(fresh.predict_proba(blocks), shipped.predict_proba(blocks))
