@@ -8,7 +8,6 @@ once and do more with the tree).
 from __future__ import annotations
 
 import copy
-import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ import numpy as np
 
 from .features import tokens
 from .model import BLOCK_MODEL, load_model
-from .segment import Page, segment
+from .segment import Page, clean_title, segment
 
 # A block is kept as article when P(article) >= threshold.  The default is
 # the one recorded in the model card (chosen on real dev pages, see README).
@@ -77,15 +76,6 @@ def _best_region(p: np.ndarray, threshold: float) -> slice | None:
         if run > best:
             best, best_span = run, (start, i + 1)
     return slice(*best_span)
-
-
-_TITLE_SEPARATORS = re.compile(r"\s+(?:[|\-–—:»·/]|::)\s+")
-
-
-def clean_title(title: str) -> str:
-    """Drop a site name suffix or prefix: the longest part between separators."""
-    parts = [p for p in _TITLE_SEPARATORS.split(title) if p.strip()]
-    return max(parts, key=len).strip() if len(parts) > 1 else title.strip()
 
 
 def _title(page: Page, keep: np.ndarray) -> tuple[str, int]:

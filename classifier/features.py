@@ -33,7 +33,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from . import vocab
-from .segment import Block, Page
+from .segment import Block, Page, clean_title
 
 PUNCTUATION = ",.;:!?\"'()[]{}|/-–—«»“”‘’„·•।。，、！？：；（）《》"
 DIGITS = "0123456789०१२३४५६७८९০১২৩৪৫৬৭৮৯"
@@ -70,12 +70,12 @@ STRUCT_FEATURES = (
     *(f"hash_{i}" for i in range(HASH_BUCKETS)),
 )
 PAGE_FEATURES = (
-    "position", "char_position", "in_main", "main_share", "prose_share_1",
+    "position", "char_position", "in_main_text", "main_share", "prose_share_1",
     "prose_share_2", "prose_share_3", "local_prose_density", "is_prose",
     "path_count", "sibling_blocks", "sibling_link_density", "title_sim",
     "title_exact", "body_overlap", "page_blocks", "page_log_chars",
 )
-CONTEXT_SOURCES = ("link_density", "n_chars", "is_prose", "in_main",
+CONTEXT_SOURCES = ("link_density", "n_chars", "is_prose", "in_main_text",
                    "ends_ellipsis", "tag_p", "tag_li", "title_sim", "prose_share_1")
 CONTEXT_OFFSETS = (-2, -1, 1, 2)
 BASE_FEATURES = TEXT_FEATURES + STRUCT_FEATURES + PAGE_FEATURES
@@ -138,29 +138,49 @@ def _bucket(token: str) -> int:
     return hit
 
 
-def _element_tables(page: Page) -> tuple[list[tuple[int, ...]], list[tuple[int, ...]], list[float], list[float]]:
-    """Per element: own and inherited token-family counts, prose and char totals.
+_OWN_CACHE: dict[tuple[str, ...], tuple[int, ...]] = {}
+
+
+def _own_families(toks: tuple[str, ...]) -> tuple[int, ...]:
+    """Token-family counts of one element's class/id tokens (memoised)."""
+    hit = _OWN_CACHE.get(toks)
+    if hit is None:
+        counts = [0] * len(FAMILIES)
+        for tok in toks:
+            for k, flag in enumerate(_families(tok)):
+                counts[k] += flag
+        hit = tuple(counts)
+        if len(_OWN_CACHE) < 100_000:
+            _OWN_CACHE[toks] = hit
+    return hit
+
+
+def _inherited(e: int, parent: list[int], own: list[tuple[int, ...]],
+               memo: dict[int, tuple[int, ...]]) -> tuple[int, ...]:
+    """Family counts summed over an element and all its ancestors."""
+    chain = []
+    while e >= 0 and e not in memo:
+        chain.append(e)
+        e = parent[e]
+    acc = memo[e] if e >= 0 else (0,) * len(FAMILIES)
+    for i in reversed(chain):
+        acc = tuple(a + b for a, b in zip(acc, own[i])) if own[i] != _ZERO else acc
+        memo[i] = acc
+    return acc
+
+
+_ZERO = (0,) * len(FAMILIES)
+
+
+def _element_tables(page: Page) -> tuple[list[tuple[int, ...]], list[float], list[float]]:
+    """Per element: own token-family counts, prose and character totals.
 
     Plain lists: these loops touch every element, and numpy scalar access
     would cost more than the arithmetic.
     """
     el = page.elements
     n = len(el.tag)
-    zero = (0,) * len(FAMILIES)
-    own = [zero] * n
-    for i, toks in enumerate(el.tokens):
-        if toks:
-            counts = [0] * len(FAMILIES)
-            for tok in toks:
-                for k, hit in enumerate(_families(tok)):
-                    counts[k] += hit
-            own[i] = tuple(counts)
-    inherited = list(own)
-    parent = el.parent
-    for i in range(n):
-        p = parent[i]
-        if p >= 0 and inherited[p] != zero:
-            inherited[i] = tuple(a + b for a, b in zip(inherited[i], inherited[p]))
+    own = [_own_families(t) if t else _ZERO for t in el.tokens]
     prose = [0.0] * n
     chars = [0.0] * n
     for b in page.blocks:
@@ -168,12 +188,13 @@ def _element_tables(page: Page) -> tuple[list[tuple[int, ...]], list[tuple[int, 
         chars[b.element] += size
         if size >= PROSE_MIN_CHARS and b.link_chars <= PROSE_MAX_LINK_DENSITY * size:
             prose[b.element] += size - b.link_chars
+    parent = el.parent
     for i in range(n - 1, 0, -1):
-        p = parent[i]
-        if p >= 0:
+        if chars[i]:
+            p = parent[i]
             prose[p] += prose[i]
             chars[p] += chars[i]
-    return own, inherited, prose, chars
+    return own, prose, chars
 
 
 def _main_container(el_depth: list[int], prose: list[float]) -> int:
@@ -207,11 +228,11 @@ def page_matrix(page: Page) -> np.ndarray:
         page.cache["features"] = X
         return X
     el = page.elements
-    own, inherited, prose, chars = _element_tables(page)
+    own, prose, chars = _element_tables(page)
     main = _main_container(el.depth, prose)
     total_prose = max(max(prose), 1.0)
     total_chars = max(max(chars), 1.0)
-    headline = page.headline
+    headline = clean_title(page.headline)
     title_tokens = set(tokens(headline)) if headline else set()
     title_norm = headline.casefold().strip()
     body = page.article_body
@@ -226,52 +247,56 @@ def page_matrix(page: Page) -> np.ndarray:
         sib_count[p] += 1
         sib_chars[p] += len(b.text)
         sib_links[p] += b.link_chars
-    base = len(TEXT_FEATURES)
-    flag_items = list(vocab.CONTAINER_FLAGS.values())
+    flag_items = tuple(vocab.CONTAINER_FLAGS.values())
+    n_tags = len(TAGS) + 1
+    memo: dict[int, tuple[int, ...]] = {}
+    parent = el.parent
+    main_depth = el.depth[main] if main >= 0 else 0
+    main_end = el.end[main] if main >= 0 else -1
+    main_share = prose[main] / total_prose if main >= 0 else 0.0
+    log_chars = float(np.log1p(total_chars))
+    rows = []
     cum = 0
     for b in blocks:
-        row = X[b.index]
-        row[:base] = text_features(b.text, b.link_chars, b.n_links)
         e = b.element
-        col = base
-        row[col + _TAG_INDEX.get(b.tag, len(TAGS))] = 1.0
-        col += len(TAGS) + 1
+        text = b.text
+        size = len(text)
+        tag_onehot = [0.0] * n_tags
+        tag_onehot[_TAG_INDEX.get(b.tag, len(TAGS))] = 1.0
         flags = el.flags[e]
-        row[col:col + len(flag_items)] = [1.0 if flags & f else 0.0 for f in flag_items]
-        col += len(flag_items)
-        row[col] = el.depth[e]
-        in_main = main >= 0 and main <= e <= el.end[main]
-        row[col + 1] = (el.depth[e] - el.depth[main]) if in_main else -1.0
-        col += 2
-        row[col:col + len(FAMILIES)] = own[e]
-        row[col + len(FAMILIES):col + 2 * len(FAMILIES)] = inherited[e]
-        col += 2 * len(FAMILIES)
-        p = el.parent[e]
-        for toks in (el.tokens[e], el.tokens[p] if p >= 0 else ()):
-            for tok in toks:
-                row[col + _bucket(tok)] += 1.0
-        col += HASH_BUCKETS
-        # page context
-        chain = [e]
-        for _ in range(3):
-            nxt = el.parent[chain[-1]]
-            chain.append(nxt if nxt >= 0 else chain[-1])
-        btoks = set(tokens(b.text)) if len(b.text) < 400 or body_tokens is not None else set()
-        row[col:col + len(PAGE_FEATURES)] = (
-            b.index / n, cum / total_chars, float(in_main),
-            prose[main] / total_prose if main >= 0 else 0.0,
-            prose[chain[1]] / total_prose, prose[chain[2]] / total_prose,
-            prose[chain[3]] / total_prose,
-            prose[chain[2]] / max(chars[chain[2]], 1.0),
-            float(len(b.text) >= PROSE_MIN_CHARS and b.link_chars <= PROSE_MAX_LINK_DENSITY * len(b.text)),
+        in_main = main >= 0 and main <= e <= main_end
+        p = parent[e]
+        hashed = [0.0] * HASH_BUCKETS
+        for tok in el.tokens[e]:
+            hashed[_bucket(tok)] += 1.0
+        if p >= 0:
+            for tok in el.tokens[p]:
+                hashed[_bucket(tok)] += 1.0
+        c1 = p if p >= 0 else e
+        c2 = parent[c1] if parent[c1] >= 0 else c1
+        c3 = parent[c2] if parent[c2] >= 0 else c2
+        short = size < 400
+        btoks = set(tokens(text)) if short or body_tokens is not None else set()
+        is_prose = size >= PROSE_MIN_CHARS and b.link_chars <= PROSE_MAX_LINK_DENSITY * size
+        rows.append([
+            *text_features(text, b.link_chars, b.n_links),
+            *tag_onehot,
+            *[1.0 if flags & f else 0.0 for f in flag_items],
+            el.depth[e], (el.depth[e] - main_depth) if in_main else -1.0,
+            *own[e], *_inherited(e, parent, own, memo),
+            *hashed,
+            b.index / n, cum / total_chars, float(in_main), main_share,
+            prose[c1] / total_prose, prose[c2] / total_prose, prose[c3] / total_prose,
+            prose[c2] / max(chars[c2], 1.0), float(is_prose),
             paths[b.path], sib_count[p], sib_links[p] / max(sib_chars[p], 1),
-            _title_sim(btoks, title_tokens) if len(b.text) < 400 else 0.0,
-            float(bool(title_norm) and b.text.casefold().strip() == title_norm),
+            _title_sim(btoks, title_tokens) if short else 0.0,
+            float(bool(title_norm) and text.casefold().strip() == title_norm),
             (len(btoks & body_tokens) / len(btoks) if btoks else 0.0)
             if body_tokens is not None else -1.0,
-            n, np.log1p(total_chars),
-        )
-        cum += len(b.text)
+            n, log_chars,
+        ])
+        cum += size
+    X[:, :len(BASE_FEATURES)] = rows
     _add_context(X, n)
     page.cache["features"] = X
     return X

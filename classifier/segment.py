@@ -95,6 +95,15 @@ class Page:
         return ""
 
 
+_TITLE_SEPARATORS = re.compile(r"\s+(?:[|\-–—:»·/]|::)\s+")
+
+
+def clean_title(title: str) -> str:
+    """Drop a site name suffix or prefix: the longest part between separators."""
+    parts = [p for p in _TITLE_SEPARATORS.split(title) if p.strip()]
+    return max(parts, key=len).strip() if len(parts) > 1 else title.strip()
+
+
 # --------------------------------------------------------------------------
 # decoding and parsing
 

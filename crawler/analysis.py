@@ -69,8 +69,9 @@ def page_metadata(root: etree._Element, page: Page) -> dict[str, Any]:
     modified = _iso(article.get("dateModified")) or _iso(declared.get("article:modified_time"))
     if published is None:
         from htmldate import find_date
-        found = find_date(root, url=url, original_date=True, extensive_search=False,
-                          outputformat="%Y-%m-%d")
+        # htmldate wants lxml.html elements; ours come from etree's parser
+        found = find_date(etree.tostring(root, encoding="unicode"), url=url,
+                          original_date=True, extensive_search=False, outputformat="%Y-%m-%d")
         published = found or None
     authors = _names(article.get("author")) or (
         [declared["author"]] if declared.get("author") else [])

@@ -16,11 +16,12 @@ class PageItem:
     """A fetched HTML page; the ArticlePipeline turns it into an ArticleItem or drops it."""
 
     url: str
-    body: bytes
+    body: bytes = field(repr=False)
     encoding: str
     site: str
     fetched_at: str
-    analysis: Any = None  # crawler.analysis.Analysis, when the spider already classified
+    # crawler.analysis.Analysis, when the spider already classified the page
+    analysis: Any = field(default=None, repr=False)
 
 
 @dataclass

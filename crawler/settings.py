@@ -35,6 +35,10 @@ HTTPERROR_ALLOWED_CODES: list[int] = []
 ITEM_PIPELINES = {
     "crawler.pipelines.ArticlePipeline": 300,
 }
+DEFAULT_DROPITEM_LOG_LEVEL = "INFO"  # a listing page without a story is routine
+EXTENSIONS = {
+    "crawler.extensions.StatsFile": 500,  # on when NEWSFILTER_STATS_FILE is set
+}
 
 # Feeds: UTF-8 JSONL, one item a line; `-O FILE` / `-o FILE` override this
 FEED_EXPORT_ENCODING = "utf-8"
@@ -49,6 +53,7 @@ NEWSFILTER_THRESHOLD = -1.0  # P(article) to keep a block; negative: the model c
 NEWSFILTER_CHROME_DEPTH = 2  # follow section/category (chrome) links this deep
 NEWSFILTER_TEASER_PRIORITY = 10  # teaser links point to stories: fetch them first
 NEWSFILTER_CHROME_PRIORITY = -10
+NEWSFILTER_STATS_FILE = ""  # write the crawl stats here as JSON when it closes
 
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 LOG_LEVEL = "INFO"

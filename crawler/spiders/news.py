@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import scrapy
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
@@ -81,7 +82,7 @@ class NewsSpider(scrapy.Spider):
             for url in site.feeds:
                 yield scrapy.Request(url, self.parse_feed, meta=meta, priority=5)
             for url in site.start_urls:
-                yield scrapy.Request(url, self.parse, meta=meta)
+                yield scrapy.Request(url, self.parse, meta=meta, errback=self.failed)
                 if not site.sitemaps:
                     robots = urljoin(url, "/robots.txt")
                     yield scrapy.Request(robots, self.parse_robots, meta=meta, priority=5,
@@ -134,7 +135,21 @@ class NewsSpider(scrapy.Spider):
 
     def _story_request(self, url: str, response: Response, priority: int) -> scrapy.Request:
         meta = {"site": response.meta.get("site"), "chrome_steps": 0}
-        return scrapy.Request(url, self.parse, meta=meta, priority=priority)
+        return scrapy.Request(url, self.parse, meta=meta, priority=priority, errback=self.failed)
+
+    def failed(self, failure: Any) -> None:
+        """Count and log a request that ended without a usable response."""
+        exc = failure.value
+        response = getattr(exc, "response", None)
+        if response is not None:
+            reason = f"http_{response.status}"
+        elif isinstance(exc, IgnoreRequest):
+            msg = str(exc).lower()
+            reason = "robots" if "robots" in msg else "redirect_limit" if "redirect" in msg else "ignored"
+        else:
+            reason = type(exc).__name__
+        self.crawler.stats.inc_value(f"newsfilter/failed/{reason}")
+        logger.warning("Failed %s: %s", failure.request.url, reason)
 
     # -- pages ------------------------------------------------------------
     def parse(self, response: Response) -> Iterator[Any]:
@@ -178,7 +193,8 @@ class NewsSpider(scrapy.Spider):
                     if steps + 1 > self.chrome_depth:
                         continue
                     meta = {"site": site.name, "chrome_steps": steps + 1}
-                    yield scrapy.Request(url, self.parse, meta=meta, priority=self.chrome_priority)
+                    yield scrapy.Request(url, self.parse, meta=meta, priority=self.chrome_priority,
+                                         errback=self.failed)
                 else:
                     priority = self.teaser_priority if block.label == "teaser" else 0
                     yield self._story_request(url, response, priority)

@@ -55,7 +55,7 @@ class PagesSpider(NewsSpider):
 
     async def start(self) -> Any:
         for url in self.targets:
-            yield scrapy.Request(url, self.parse, meta={"site": ""})
+            yield scrapy.Request(url, self.parse, meta={"site": ""}, errback=self.failed)
 
     def follow_links(self, response: Response, analysis: Any) -> Iterator[scrapy.Request]:
         return iter(())
