@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test train check-data eval tune bench clean
+.PHONY: install demo test train check-data eval tune bench explain clean
 
 install: $(STAMP)
 
@@ -36,5 +36,9 @@ tune: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m classifier bench
 
+explain: $(STAMP)
+	$(PY) -m classifier explain $(PAGE) -o reports/explain/page.html
+	@echo "open reports/explain/page.html"
+
 clean:
-	rm -rf $(VENV) .pytest_cache feeds reports/*.json reports/*.md
+	rm -rf $(VENV) .pytest_cache feeds reports/*.json reports/*.md reports/*.png reports/explain

@@ -66,34 +66,77 @@ def load_pages(limit: int | None) -> list[tuple[bytes, str | None]]:
     return pages
 
 
-def run(limit: int | None = None, repeat: int = 1, peers: list[str] | None = None) -> dict[str, Any]:
-    from .extract import Extractor
+FLOOR = "lxml parse (floor)"
 
+
+def _extractor_fns() -> dict[str, Fn]:
+    def ours() -> Fn:
+        from .extract import Extractor
+        extractor = Extractor()
+        return lambda d, u: extractor.extract(d, url=u)
+
+    fns: dict[str, Callable[[], Fn]] = {FLOOR: lambda: _lxml_parse, "newsfilter": ours}
+    for name, fn in available_peers(PEERS).items():
+        fns[name] = lambda fn=fn: fn
+    return fns
+
+
+PEERS = ["trafilatura", "readability-lxml", "jusText", "boilerpy3"]
+
+
+def measure_one(name: str, limit: int | None, repeat: int) -> dict[str, Any]:
+    """Time one extractor over the pages, in this process; add its peak RSS."""
+    import resource
+
+    from .model import single_threaded
+    single_threaded()  # the same for every extractor: one core each
     pages = load_pages(limit)
-    extractor = Extractor()
-    fns: dict[str, Fn] = {
-        "lxml parse (floor)": _lxml_parse,
-        "newsfilter": lambda d, u: extractor.extract(d, url=u),
-    }
-    fns.update(available_peers(peers))
-    return {name: summarise(time_pages(fn, pages, repeat)) for name, fn in fns.items()}
+    fn = _extractor_fns()[name]()
+    result = summarise(time_pages(fn, pages, repeat))
+    result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return result
+
+
+def run(limit: int | None = None, repeat: int = 1) -> dict[str, Any]:
+    """Every extractor in a fresh process of its own (clean peak memory), one after another."""
+    import subprocess
+    import sys
+
+    out: dict[str, Any] = {}
+    for name in _extractor_fns():
+        code = ("import json, sys; from classifier.bench import measure_one; "
+                f"print(json.dumps(measure_one({name!r}, {limit!r}, {repeat!r})))")
+        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                              check=True, cwd=corpora.PROJECT_ROOT)
+        out[name] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return out
 
 
 def format_table(result: dict[str, Any]) -> str:
-    lines = [f"{'extractor':<20} {'mean':>8} {'median':>8} {'p95':>8}  (ms/page)"]
+    lines = [f"{'extractor':<20} {'mean':>8} {'median':>8} {'p95':>8} {'peak MB':>8}  (ms/page)"]
     for name, s in result.items():
-        lines.append(f"{name:<20} {s['mean_ms']:8.2f} {s['median_ms']:8.2f} {s['p95_ms']:8.2f}")
+        lines.append(f"{name:<20} {s['mean_ms']:8.2f} {s['median_ms']:8.2f} {s['p95_ms']:8.2f} "
+                     f"{s['peak_mb']:8.0f}")
     return "\n".join(lines)
 
 
 def main(args: argparse.Namespace) -> int:
-    if not corpora.available():
-        print(f"no corpora at {corpora.corpora_dir()}; nothing to benchmark")
-        return 0
-    result = run(args.limit, args.repeat, ["trafilatura"])
-    print(format_table(result))
-    out = Path(args.output) if args.output else REPORTS / "bench.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    print(f"wrote {out}")
+    result: dict[str, Any] = {}
+    if corpora.available():
+        result["extractors"] = run(args.limit, args.repeat)
+        result["floor"] = FLOOR
+        print(format_table(result["extractors"]))
+    else:
+        print(f"no corpora at {corpora.corpora_dir()}; extractor timing skipped")
+    if not args.no_crawl:
+        from crawler import bench as crawl_bench
+        result["crawl"] = crawl_bench.run()
+        print()
+        print(crawl_bench.format_table(result["crawl"]))
+    from .reports import write_bench_report
+    out_dir = Path(args.output) if args.output else REPORTS
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "bench.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    written = write_bench_report(result, out_dir)
+    print(f"wrote {out_dir / 'bench.json'} and {', '.join(str(p) for p in written)}")
     return 0

@@ -1,6 +1,6 @@
 """Command line: ``python -m classifier COMMAND ...``.
 
-Commands: extract, train, check-data, eval, tune, bench.  Logging is set up
+Commands: extract, explain, train, check-data, eval, tune, bench.  Logging is set up
 here only; the library itself logs through a NullHandler.
 """
 from __future__ import annotations
@@ -77,9 +77,12 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
 
 def cmd_check_data(args: argparse.Namespace) -> int:
+    from .lines import check_dumps
     from .training import TRAINING_DIR, load_pages
 
-    pages, errors = load_pages(Path(args.data) if args.data else TRAINING_DIR)
+    root = Path(args.data) if args.data else TRAINING_DIR
+    pages, errors = load_pages(root)
+    errors += check_dumps(root)[1]
     for err in errors:
         print(err, file=sys.stderr)
     layouts = {p.layout for p in pages}
@@ -104,57 +107,78 @@ def cmd_train(args: argparse.Namespace) -> int:
     except DataError as exc:
         print(exc, file=sys.stderr)
         return 1
+    from .reports import write_train_report
+    from .evaluate import REPORTS
+    write_train_report(card, REPORTS)
     print(f"trained on {card['n_blocks']} blocks, {card['n_pages']} pages, "
           f"{len(card['layouts'])} layouts -> {card['file']} ({card['model_version']})")
+    _print_cv(card, "blocks")
+    from .lines import train_lines
+    lc = train_lines(Path(args.data) if args.data else TRAINING_DIR, evaluate=not args.no_cv)
+    print(f"line model: {lc['n_lines']} lines, {lc['n_dumps']} dumps -> {lc['file']} ({lc['model_version']})")
+    _print_cv(lc, "lines")
+    return 0
+
+
+def _print_cv(card: dict[str, Any], unit: str) -> None:
     cv = card.get("cv_metrics") or {}
     if cv:
         print(f"cross-validation grouped by {cv['grouped_by']} ({cv['folds']} folds):")
-        print(f"  {'label':<8} {'prec':>6} {'recall':>6} {'F1':>6} {'blocks':>7}")
+        print(f"  {'label':<8} {'prec':>6} {'recall':>6} {'F1':>6} {unit:>7}")
         for lab, m in cv["per_class"].items():
             print(f"  {lab:<8} {m['precision']:6.3f} {m['recall']:6.3f} {m['f1']:6.3f} {m['support']:7d}")
-    return 0
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from . import corpora
-    from .evaluate import REPORTS, available_peers, evaluate, format_table, ours, write_json
+    from .evaluate import (REPORTS, as_json, available_peers, evaluate, format_table, ours,
+                           worst_pages, write_json)
     from .extract import Extractor
+    from .lines import evaluate_flattened, format_flattened
+    from .reports import write_eval_report
 
     if not corpora.available():
         print(f"no corpora at {corpora.corpora_dir()}; nothing to evaluate", file=sys.stderr)
         return 0
-    extractors = {"newsfilter": ours(Extractor(threshold=args.threshold))}
+    extractor = Extractor(threshold=args.threshold)
+    extractors = {"newsfilter": ours(extractor)}
     extractors.update(available_peers(args.peers.split(",") if args.peers else None))
     started = time.perf_counter()
     results = evaluate(extractors, split=args.split)
     print(format_table(results))
-    out = Path(args.output) if args.output else REPORTS / "eval.json"
-    write_json(results, out)
-    print(f"\nwrote {out} in {time.perf_counter() - started:.0f} s")
+    flat = evaluate_flattened(split=args.split)
+    print()
+    print(format_flattened(flat))
+    out_dir = Path(args.output) if args.output else REPORTS
+    data = as_json(results)
+    write_json({**data, "flattened": flat}, out_dir / "eval.json")
+    written = write_eval_report(data, worst_pages(results), out_dir, extractor=extractor)
+    print(f"\nwrote {out_dir / 'eval.json'}, {written[0]} and {len(written) - 1} more file(s) "
+          f"in {time.perf_counter() - started:.0f} s")
     return 0
 
 
 def cmd_tune(args: argparse.Namespace) -> int:
-    import numpy as np
-
     from . import corpora
-    from .evaluate import threshold_sweep
+    from .evaluate import decision_sweep
     from .extract import Extractor
 
     if not corpora.available():
         print(f"no corpora at {corpora.corpora_dir()}", file=sys.stderr)
         return 0
-    grid = np.round(np.arange(args.low, args.high + 1e-9, args.step), 3)
-    sweep = threshold_sweep(Extractor(), grid, split=args.split)
-    names = list(sweep)
-    print(f"{'threshold':>9} " + " ".join(f"{n:>12}" for n in names) + "   mean")
-    best = (-1.0, 0.5)
-    for t in grid:
-        f1s = [sweep[n][round(float(t), 3)]["f1"] for n in names]
-        mean = sum(f1s) / len(f1s)
-        best = max(best, (mean, float(t)))
-        print(f"{t:9.2f} " + " ".join(f"{f:12.4f}" for f in f1s) + f"   {mean:.4f}")
-    print(f"best on the {args.split} split: threshold {best[1]:.2f} (mean F1 {best[0]:.4f})")
+    thresholds = [float(x) for x in args.thresholds.split(",")]
+    costs = [float(x) for x in args.switch_costs.split(",")]
+    sweep = decision_sweep(Extractor(), thresholds, costs, split=args.split)
+    names = list(next(iter(sweep.values())))
+    print(f"{'threshold':>9} {'switch':>6} " + " ".join(f"{n:>12}" for n in names) + "     mean")
+    best = max(sweep, key=lambda k: sum(s["f1"] for s in sweep[k].values()))
+    for (t, c), scores in sweep.items():
+        f1s = [scores[n]["f1"] for n in names]
+        mark = "  <- best" if (t, c) == best else ""
+        print(f"{t:9.2f} {c:6.1f} " + " ".join(f"{f:12.4f}" for f in f1s)
+              + f"   {sum(f1s) / len(f1s):.4f}{mark}")
+    print(f"best on the {args.split} split: threshold {best[0]}, switch cost {best[1]}; "
+          f"record them in training_data/config.json and run `make train`")
     return 0
 
 
@@ -192,21 +216,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--peers", help="comma-separated peers (default: all installed)")
     p.add_argument("--split", choices=("dev", "test"), help="one half of each corpus only")
     p.add_argument("--threshold", type=float)
-    p.add_argument("-o", "--output", help="JSON figures (default reports/eval.json)")
+    p.add_argument("-o", "--output", help="report folder (default reports/)")
     p.set_defaults(func=cmd_eval)
 
-    p = sub.add_parser("tune", help="sweep the article threshold on the dev half")
+    p = sub.add_parser("tune", help="sweep the decision threshold and smoothing on the dev half")
     p.add_argument("--split", default="dev", choices=("dev", "test"))
-    p.add_argument("--low", type=float, default=0.2)
-    p.add_argument("--high", type=float, default=0.8)
-    p.add_argument("--step", type=float, default=0.05)
+    p.add_argument("--thresholds", default="0.05,0.1,0.15,0.2,0.3,0.5")
+    p.add_argument("--switch-costs", default="0,1,2,3,4")
     p.set_defaults(func=cmd_tune)
 
     p = sub.add_parser("bench", help="ms/page beside trafilatura and the bare parse")
     p.add_argument("--limit", type=int, help="pages per corpus")
     p.add_argument("--repeat", type=int, default=1)
-    p.add_argument("-o", "--output", help="JSON figures (default reports/bench.json)")
+    p.add_argument("--no-crawl", action="store_true", help="skip the crawl pages/s benchmark")
+    p.add_argument("-o", "--output", help="report folder (default reports/)")
     p.set_defaults(func=cmd_bench)
+
+    from .explain import add_explain_parser
+    from .lines import add_clean_text_parser
+    add_explain_parser(sub)
+    add_clean_text_parser(sub)
     return parser
 
 

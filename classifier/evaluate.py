@@ -86,12 +86,27 @@ class CorpusResult:
 
 
 def _score_page(page: corpora.CorpusPage, text: str) -> dict[str, Any]:
+    row: dict[str, Any] = {"corpus": page.corpus, "id": page.id, "path": str(page.path),
+                           "url": page.url}
     if "article_text" in page.truth:
         s = fulltext_page(text, page.truth["article_text"])
-        return {"id": page.id, "tp": s.tp, "fp": s.fp, "fn": s.fn,
-                "precision": s.precision, "recall": s.recall}
-    c = snippet_page(text, page.truth.get("with", []), page.truth.get("without", []))
-    return {"id": page.id, "tp": c.tp, "fp": c.fp, "fn": c.fn}
+        row.update(tp=s.tp, fp=s.fp, fn=s.fn, precision=s.precision, recall=s.recall)
+    else:
+        c = snippet_page(text, page.truth.get("with", []), page.truth.get("without", []))
+        row.update(tp=c.tp, fp=c.fp, fn=c.fn, precision=c.precision, recall=c.recall)
+    p, r = row["precision"], row["recall"]
+    row["f1"] = 2 * p * r / (p + r) if p + r else 0.0
+    return row
+
+
+def worst_pages(results: list[CorpusResult], extractor: str = "newsfilter",
+                per_corpus: int = 10) -> list[dict[str, Any]]:
+    """The pages where ``extractor`` scored lowest, per corpus, worst first."""
+    out = []
+    for res in results:
+        rows = sorted(res.pages.get(extractor, []), key=lambda r: (r["f1"], r["id"]))
+        out.extend(rows[:per_corpus])
+    return out
 
 
 def _summarise(metric: str, rows: list[dict[str, Any]]) -> dict[str, float]:
@@ -142,34 +157,49 @@ def format_table(results: list[CorpusResult]) -> str:
     return "\n".join(lines)
 
 
-def write_json(results: list[CorpusResult], path: Path) -> None:
+def as_json(results: list[CorpusResult]) -> dict[str, Any]:
+    return {r.corpus: {"metric": r.metric, "scores": r.scores} for r in results}
+
+
+def write_json(data: dict[str, Any], path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = {r.corpus: {"metric": r.metric, "scores": r.scores} for r in results}
     path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
 
 
-def threshold_sweep(extractor: Extractor, thresholds: np.ndarray, split: str = "dev") -> dict[str, Any]:
-    """F1 per corpus for each threshold, on one split, computing probabilities once."""
-    out: dict[str, Any] = {}
+def decision_sweep(extractor: Extractor, thresholds: list[float], switch_costs: list[float],
+                   split: str = "dev") -> dict[tuple[float, float], dict[str, dict[str, float]]]:
+    """Scores per corpus for every (threshold, switch cost), on one split.
+
+    Each page is segmented and classified once; only the decision rule is
+    re-run for each setting.
+    """
+    cached: dict[str, list[tuple[corpora.CorpusPage, Any, np.ndarray]]] = {}
     for name in corpora.corpus_names():
-        pages = [p for p in corpora.load(name) if p.split == split]
-        segs = []
-        for p in pages:
+        rows = []
+        for p in corpora.load(name):
+            if p.split != split:
+                continue
             try:
-                segs.append(segment(p.path.read_bytes(), url=p.url))
+                seg = segment(p.path.read_bytes(), url=p.url)
             except SegmentationError:
-                segs.append(None)
-        per_t = {}
-        for t in thresholds:
-            extractor.threshold = float(t)
-            rows = []
-            for p, seg in zip(pages, segs):
-                text = ""
-                if seg is not None:
-                    r = extractor.extract_page(seg)
-                    text = "\n\n".join(x for x in (r.title, r.text) if x)
-                rows.append(_score_page(p, text))
-            metric = "full-text" if "article_text" in pages[0].truth else "snippet"
-            per_t[round(float(t), 3)] = _summarise(metric, rows)
-        out[name] = per_t
+                seg = None
+            rows.append((p, seg, extractor.probabilities(seg) if seg is not None else None))
+        cached[name] = rows
+    out: dict[tuple[float, float], dict[str, dict[str, float]]] = {}
+    for t in thresholds:
+        for c in switch_costs:
+            tuned = Extractor.__new__(Extractor)
+            tuned.__dict__.update(extractor.__dict__, threshold=t, switch_cost=c)
+            scores = {}
+            for name, rows in cached.items():
+                scored = []
+                for p, seg, proba in rows:
+                    text = ""
+                    if seg is not None:
+                        r = tuned.extract_page(seg, proba)
+                        text = "\n\n".join(x for x in (r.title, r.text) if x)
+                    scored.append(_score_page(p, text))
+                metric = "full-text" if rows and "article_text" in rows[0][0].truth else "snippet"
+                scores[name] = _summarise(metric, scored)
+            out[(t, c)] = scores
     return out

@@ -25,6 +25,11 @@ DEFAULT_THRESHOLD = 0.5
 # best block reaches this share of the threshold (listing pages stay empty).
 FALLBACK_SHARE = 0.5
 TITLE_MIN_SIMILARITY = 0.5  # a heading block is the title when this similar
+# Cost, in log-odds, of entering or leaving the article between two blocks:
+# an uncertain block between two kept ones joins them, an uncertain block far
+# from the story stays out.  0 turns smoothing off (the bare threshold rule).
+DEFAULT_SWITCH_COST = 0.0
+_P_CLIP = 1e-3  # calibrated probabilities of exactly 0 or 1 would be infinite evidence
 
 
 @dataclass(slots=True)
@@ -60,6 +65,39 @@ class Extraction:
         if not with_blocks:
             out.pop("blocks")
         return out
+
+
+def smooth(p: np.ndarray, threshold: float, switch_cost: float) -> np.ndarray:
+    """Keep/drop decisions for a page's blocks as one coherent sequence (Viterbi).
+
+    Two states, in and out of the article.  A block's evidence for "in" is
+    its log-odds of P(article) against the threshold's, so with no switch
+    cost this is exactly ``p >= threshold``; every change of state costs
+    ``switch_cost``.
+    """
+    keep = p >= threshold
+    if switch_cost <= 0 or len(p) < 3:
+        return keep
+    q = np.clip(p, _P_CLIP, 1 - _P_CLIP)
+    t = min(max(threshold, _P_CLIP), 1 - _P_CLIP)
+    gain = np.log(q / (1 - q)) - np.log(t / (1 - t))  # > 0 favours "in"
+    n = len(p)
+    score_out, score_in = 0.0, float(gain[0])
+    back = np.zeros((n, 2), dtype=bool)  # came from the other state?
+    for i in range(1, n):
+        stay_out, enter_out = score_out, score_in - switch_cost
+        stay_in, enter_in = score_in, score_out - switch_cost
+        back[i, 0] = enter_out > stay_out
+        back[i, 1] = enter_in > stay_in
+        score_out = max(stay_out, enter_out)
+        score_in = max(stay_in, enter_in) + float(gain[i])
+    state = score_in > score_out
+    out = np.empty(n, dtype=bool)
+    for i in range(n - 1, -1, -1):
+        out[i] = state
+        if back[i, int(state)]:
+            state = not state
+    return out
 
 
 def _best_region(p: np.ndarray, threshold: float) -> slice | None:
@@ -106,11 +144,14 @@ def _title(page: Page, keep: np.ndarray) -> tuple[str, int]:
 class Extractor:
     """A loaded block model and the decision rule around it."""
 
-    def __init__(self, model_path: Path | str = BLOCK_MODEL, *, threshold: float | None = None):
+    def __init__(self, model_path: Path | str = BLOCK_MODEL, *, threshold: float | None = None,
+                 switch_cost: float | None = None):
         self.model, self.card = load_model(Path(model_path))
         self.labels = [str(c) for c in self.model.classes_]
         self.threshold = float(threshold if threshold is not None
                                else self.card.get("threshold", DEFAULT_THRESHOLD))
+        self.switch_cost = float(switch_cost if switch_cost is not None
+                                 else self.card.get("switch_cost", DEFAULT_SWITCH_COST))
         self.model_version = str(self.card.get("model_version", ""))
 
     def probabilities(self, page: Page) -> np.ndarray:
@@ -124,11 +165,13 @@ class Extractor:
         """Extract one page given as bytes (any encoding) or text."""
         return self.extract_page(segment(html, url=url, content_type=content_type))
 
-    def extract_page(self, page: Page) -> Extraction:
-        proba = self.probabilities(page)
+    def extract_page(self, page: Page, proba: np.ndarray | None = None) -> Extraction:
+        """Classify a segmented page (``proba``: its probabilities, if already known)."""
+        if proba is None:
+            proba = self.probabilities(page)
         art = self.labels.index("article")
         p_art = proba[:, art] if len(proba) else np.zeros(0)
-        keep = p_art >= self.threshold
+        keep = smooth(p_art, self.threshold, self.switch_cost)
         if not keep.any():
             region = _best_region(p_art, self.threshold)
             if region is not None:

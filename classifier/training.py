@@ -17,7 +17,7 @@ import numpy as np
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 from sklearn.model_selection import GroupKFold
 
-from .model import BLOCK_MODEL, build_pipeline, save_model
+from .model import BLOCK_MODEL, build_pipeline, save_model, single_threaded
 from .segment import LABELS, Block, Page, SegmentationError, segment
 
 logger = logging.getLogger(__name__)
@@ -132,10 +132,13 @@ def cross_validate(blocks: list[Block], labels: np.ndarray, groups: np.ndarray) 
 
 def train(root: Path = TRAINING_DIR, out: Path = BLOCK_MODEL, *, evaluate: bool = True) -> dict[str, Any]:
     """Train the block model from ``root``; write model and card; return the card."""
+    single_threaded()
     pages, errors = load_pages(root)
     if errors:
         raise DataError("training data has errors:\n" + "\n".join(errors))
     blocks, labels, groups = flatten(pages)
+    if len(set(groups)) < 2:
+        raise DataError(f"{root}: grouped cross-validation needs pages from at least 2 layouts")
     missing = set(LABELS) - set(labels)
     if missing:
         raise DataError(f"{root}: no block labelled {', '.join(sorted(missing))}")
@@ -149,6 +152,7 @@ def train(root: Path = TRAINING_DIR, out: Path = BLOCK_MODEL, *, evaluate: bool 
         "labels": list(LABELS),
         "threshold": config.get("threshold", 0.5),
         "threshold_note": config.get("threshold_note", ""),
+        "switch_cost": config.get("switch_cost", 0.0),
         "training_data_sha256": data_hash(root),
         "n_pages": len(pages),
         "n_blocks": len(blocks),

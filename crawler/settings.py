@@ -53,6 +53,7 @@ NEWSFILTER_THRESHOLD = -1.0  # P(article) to keep a block; negative: the model c
 NEWSFILTER_CHROME_DEPTH = 2  # follow section/category (chrome) links this deep
 NEWSFILTER_TEASER_PRIORITY = 10  # teaser links point to stories: fetch them first
 NEWSFILTER_CHROME_PRIORITY = -10
+NEWSFILTER_CLASSIFY = True  # False: plain crawl without the classifier (benchmark baseline)
 NEWSFILTER_STATS_FILE = ""  # write the crawl stats here as JSON when it closes
 
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"

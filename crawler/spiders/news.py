@@ -58,6 +58,7 @@ class NewsSpider(scrapy.Spider):
         spider.chrome_depth = crawler.settings.getint("NEWSFILTER_CHROME_DEPTH", 2)
         spider.teaser_priority = crawler.settings.getint("NEWSFILTER_TEASER_PRIORITY", 10)
         spider.chrome_priority = crawler.settings.getint("NEWSFILTER_CHROME_PRIORITY", -10)
+        spider.classify = crawler.settings.getbool("NEWSFILTER_CLASSIFY", True)
         return spider
 
     def _select_sites(self, settings: Any) -> list[Site]:
@@ -161,6 +162,9 @@ class NewsSpider(scrapy.Spider):
         if not response.body.strip():
             self.crawler.stats.inc_value("newsfilter/empty")
             return
+        if not self.classify:  # baseline for benchmarks: a plain crawl, no items
+            yield from self.follow_all(response)
+            return
         try:
             analysis = PageAnalyser.for_crawler(self.crawler).analyse(
                 response.body, url=response.url, encoding=response.encoding)
@@ -172,6 +176,15 @@ class NewsSpider(scrapy.Spider):
                        site=response.meta.get("site", ""), fetched_at=now_iso(),
                        analysis=analysis)
         yield from self.follow_links(response, analysis)
+
+    def follow_all(self, response: Response) -> Iterator[scrapy.Request]:
+        """Every same-site link, unranked (what a crawl without the classifier does)."""
+        site = self.site_of(response)
+        for href in response.css("a::attr(href)").getall():
+            url = response.urljoin(href).split("#", 1)[0]
+            if site.owns(url) and site.wants(url) and \
+                    not urlsplit(url).path.lower().endswith(SKIP_EXTENSIONS):
+                yield scrapy.Request(url, self.parse, meta={"site": site.name}, errback=self.failed)
 
     def follow_links(self, response: Response, analysis: Any) -> Iterator[scrapy.Request]:
         site = self.site_of(response)

@@ -1,0 +1,368 @@
+"""Render measured figures as markdown and PNG charts (nothing is measured here).
+
+Three writers, each taking the JSON-like dicts the measuring code already
+produces and returning the paths it wrote:
+
+- :func:`write_eval_report`: ``reports/eval.md``, ``reports/eval.png`` and one
+  explain report per worst page in ``reports/explain/``;
+- :func:`write_bench_report`: ``reports/bench.md``, ``reports/bench.png``;
+- :func:`write_train_report`: ``reports/train.md``, ``reports/confusion.png``.
+
+Charts use matplotlib's Agg canvas directly (no pyplot, no display, no global
+state), so the writers are safe in any process.
+"""
+from __future__ import annotations
+
+import gzip
+import logging
+import math
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from .extract import Extractor
+
+logger = logging.getLogger(__name__)
+
+EVAL_METRICS = ("f1", "precision", "recall")
+EXPLAIN_DIR = "explain"  # under out_dir, for the worst pages' explain reports
+FLOOR_MARK = "(floor)"  # an extractor whose name holds this is the parse floor
+OURS = "newsfilter"  # drawn first, in the first colour
+DPI = 110
+PNG_METADATA = {"Software": None}  # no version stamp: same figures, same bytes
+_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+# --------------------------------------------------------------------------
+# shared helpers
+
+
+def _figure(width: float, height: float) -> Figure:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _save(fig: Figure, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, format="png", metadata=PNG_METADATA)
+    return path
+
+
+def _cell(value: object) -> str:
+    """A markdown table cell: numbers to 3 decimals, pipes and newlines escaped."""
+    if isinstance(value, bool) or value is None:
+        text = "" if value is None else str(value)
+    elif isinstance(value, float):
+        text = "n/a" if math.isnan(value) else f"{value:.3f}"
+    else:
+        text = str(value)
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+
+def _fmt(value: object, spec: str) -> object:
+    """A number in ``spec`` format; anything else (a missing "") as it is."""
+    return format(value, spec) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]:
+    lines = ["| " + " | ".join(_cell(h) for h in header) + " |",
+             "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in rows]
+    return lines
+
+
+def _ordered(names: Sequence[str]) -> list[str]:
+    """Ours first, the others in the order given."""
+    return sorted(names, key=lambda n: (n != OURS, list(names).index(n)))
+
+
+def _write(path: Path, lines: list[str]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines).rstrip() + "\n", encoding="utf-8")
+    return path
+
+
+# --------------------------------------------------------------------------
+# evaluation
+
+
+def write_eval_report(results: Mapping[str, Any], worst_pages: Sequence[Mapping[str, Any]],
+                      out_dir: Path, *, extractor: Extractor | None = None) -> list[Path]:
+    """Write ``eval.md``, ``eval.png`` and the worst pages' explain reports.
+
+    ``results`` is what :func:`classifier.evaluate.write_json` writes::
+
+        {corpus: {"metric": "full-text" | "snippet",
+                  "scores": {extractor: {"f1": float, "precision": float,
+                                         "recall": float, ...}}}}
+
+    Other keys of a score dict (``leaked``, ``missed``, ``pages``...) are
+    shown in the table too.  ``worst_pages`` rows, in the order to list them::
+
+        {"corpus": str, "id": str, "path": str | Path,   # required
+         "url": str | None, "f1": float, "precision": float, "recall": float,
+         "tp": int, "fp": int, "fn": int, "note": str}    # optional
+
+    For each row the page at ``path`` (``.gz`` too) is explained with
+    ``extractor`` (default: the shipped model) into
+    ``out_dir/explain/<corpus>-<id>.html``, linked from the table; a page that
+    cannot be read or explained is listed without a link.  Returns the paths
+    written.
+    """
+    out_dir = Path(out_dir)
+    lines = ["# Evaluation", "", "![F1, precision and recall per corpus and extractor](eval.png)", ""]
+    for corpus, res in results.items():
+        scores = res.get("scores", {})
+        names = _ordered(list(scores))
+        extra = sorted({k for s in scores.values() for k in s} - set(EVAL_METRICS))
+        lines += [f"## {corpus} ({res.get('metric', '?')})", ""]
+        lines += _table(["extractor", "F1", "precision", "recall", *extra],
+                        [[n, *(scores[n].get(m, float("nan")) for m in EVAL_METRICS),
+                          *(scores[n].get(k, "") for k in extra)] for n in names])
+        lines.append("")
+    written = [_save(_eval_chart(results), out_dir / "eval.png")]
+    if worst_pages:
+        rows, explained = _explain_worst(worst_pages, out_dir, extractor)
+        written += explained
+        lines += ["## Worst pages", "",
+                  "Each link opens the page's explain report: every block with its label, "
+                  "probability and the features that weighed most.", ""] + rows
+    written.insert(0, _write(out_dir / "eval.md", lines))
+    return written
+
+
+def _eval_chart(results: Mapping[str, Any]) -> Figure:
+    corpora = list(results) or ["(no corpora)"]
+    fig = _figure(max(5.0, 4.2 * len(corpora)), 3.6)
+    axes = fig.subplots(1, len(corpora), squeeze=False)[0]
+    for ax, corpus in zip(axes, corpora, strict=True):
+        scores = results.get(corpus, {}).get("scores", {})
+        names = _ordered(list(scores))
+        width = 0.8 / max(len(names), 1)
+        for k, name in enumerate(names):
+            values = [float(scores[name].get(m, float("nan"))) for m in EVAL_METRICS]
+            xs = [i + (k - (len(names) - 1) / 2) * width for i in range(len(EVAL_METRICS))]
+            bars = ax.bar(xs, values, width, label=name, color=f"C{k}")
+            ax.bar_label(bars, fmt="%.2f", fontsize=6, padding=1)
+        ax.set_xticks(range(len(EVAL_METRICS)), ["F1", "precision", "recall"])
+        ax.set_ylim(0, 1.08)
+        ax.set_title(f"{corpus} ({results.get(corpus, {}).get('metric', '?')})", fontsize=10)
+        ax.grid(axis="y", alpha=0.3)
+        if names:
+            ax.legend(fontsize=7, loc="lower right")
+    return fig
+
+
+def explain_name(corpus: str, page_id: object) -> str:
+    """The explain report's file name for a corpus page: ``<corpus>-<id>.html``."""
+    return _UNSAFE_NAME.sub("_", f"{corpus}-{page_id}").strip("._") + ".html"
+
+
+def _explain_worst(rows: Sequence[Mapping[str, Any]], out_dir: Path,
+                   extractor: Extractor | None) -> tuple[list[str], list[Path]]:
+    """The worst-pages table and the explain reports it links to."""
+    from .explain import explain_html
+    from .segment import SegmentationError
+
+    optional = [k for k in ("f1", "precision", "recall", "tp", "fp", "fn", "note")
+                if any(k in r for r in rows)]
+    table, written = [], []
+    for row in rows:
+        name = explain_name(str(row["corpus"]), row["id"])
+        target = out_dir / EXPLAIN_DIR / name
+        try:
+            data = Path(row["path"]).read_bytes()
+            if str(row["path"]).lower().endswith(".gz"):
+                data = gzip.decompress(data)
+            report = explain_html(data, url=row.get("url"), extractor=extractor)
+        except (OSError, EOFError, SegmentationError) as exc:
+            logger.warning("no explain report for %s: %s", row["path"], exc)
+            link = f"{row['id']} (no report: {type(exc).__name__})"
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(report, encoding="utf-8")
+            written.append(target)
+            link = f"[{_md_text(row['id'])}]({EXPLAIN_DIR}/{name})"
+        table.append([row["corpus"], link, *(row.get(k, "") for k in optional)])
+    lines = ["| corpus | page | " + " | ".join(optional) + " |" if optional else "| corpus | page |",
+             "|" + "|".join("---" for _ in range(2 + len(optional))) + "|"]
+    lines += ["| " + " | ".join(v if i == 1 else _cell(v) for i, v in enumerate(r)) + " |"
+              for r in table]
+    return lines, written
+
+
+def _md_text(value: object) -> str:
+    """Link text: markdown's special characters escaped."""
+    return re.sub(r"([\\`*_\[\]()<>|#])", r"\\\1", str(value))
+
+
+# --------------------------------------------------------------------------
+# speed
+
+
+def write_bench_report(results: Mapping[str, Any], out_dir: Path) -> list[Path]:
+    """Write ``bench.md`` and ``bench.png``; return the paths written.
+
+    ``results``::
+
+        {"extractors": {name: {"median_ms": float, "p95_ms": float,   # required
+                               "mean_ms": float, "pages": int,        # optional
+                               "peak_mb": float}},                    # optional, MiB
+         "floor": "lxml parse (floor)",     # optional; else a name holding "(floor)"
+         "crawl": {"with_classifier": {"pages_per_s": float, "pages": int},
+                   "without_classifier": {"pages_per_s": float, "pages": int}},  # optional
+         "environment": {"python": "3.11.2", "cpu": "...", ...}}     # optional, listed
+
+    The flat dict :func:`classifier.bench.run` returns today
+    (``{name: {"median_ms", "p95_ms", ...}}``) is accepted as ``extractors``.
+    """
+    out_dir = Path(out_dir)
+    extractors, floor, crawl, env = _bench_parts(results)
+    names = _ordered(list(extractors))
+    has_mem = any("peak_mb" in s for s in extractors.values())
+    shown = ["ms/page"] + (["peak memory"] if has_mem else []) + (["crawl rate"] if crawl else [])
+    lines = ["# Speed", "", f"![{', '.join(shown)}](bench.png)", ""]
+    if floor:
+        lines += [f"The floor is `{floor}`: parsing the same bytes and nothing else.", ""]
+    header = ["extractor", "median ms/page", "p95 ms/page", "mean ms/page", "pages"]
+    lines += _table(header + (["peak MiB"] if has_mem else []),
+                    [[n, *(_fmt(extractors[n].get(k, ""), ".2f") for k in ("median_ms", "p95_ms", "mean_ms")),
+                      extractors[n].get("pages", ""),
+                      *([_fmt(extractors[n].get("peak_mb", ""), ".1f")] if has_mem else [])]
+                     for n in names])
+    if crawl:
+        lines += ["", "## Crawl", ""]
+        lines += _table(["run", "pages/s", "pages"],
+                        [[k.replace("_", " "), _fmt(v.get("pages_per_s", ""), ".1f"), v.get("pages", "")]
+                         for k, v in crawl.items()])
+    if env:
+        lines += ["", "## Environment", ""] + [f"- {k}: {v}" for k, v in env.items()]
+    chart = _save(_bench_chart(extractors, names, floor, crawl, has_mem), out_dir / "bench.png")
+    return [_write(out_dir / "bench.md", lines), chart]
+
+
+def _bench_parts(results: Mapping[str, Any]
+                 ) -> tuple[dict[str, Any], str | None, dict[str, Any], dict[str, Any]]:
+    if "extractors" in results:
+        extractors = dict(results["extractors"])
+    else:
+        extractors = {k: v for k, v in results.items() if isinstance(v, Mapping) and "median_ms" in v}
+    floor = results.get("floor") or next((n for n in extractors if FLOOR_MARK in n), None)
+    return extractors, floor, dict(results.get("crawl") or {}), dict(results.get("environment") or {})
+
+
+def _bench_chart(extractors: Mapping[str, Any], names: list[str], floor: str | None,
+                 crawl: Mapping[str, Any], has_mem: bool) -> Figure:
+    panels = 1 + has_mem + bool(crawl)
+    fig = _figure(4.6 * panels, max(2.4, 0.45 * len(names) + 1.4))
+    axes = list(fig.subplots(1, panels, squeeze=False)[0])
+    ax = axes.pop(0)
+    ys = range(len(names))
+    med = [float(extractors[n].get("median_ms", 0)) for n in names]
+    p95 = [float(extractors[n].get("p95_ms", 0)) for n in names]
+    ax.barh([y - 0.2 for y in ys], med, 0.4, label="median", color="C0")
+    ax.barh([y + 0.2 for y in ys], p95, 0.4, label="p95", color="C1")
+    if floor is not None and floor in extractors:
+        ax.axvline(float(extractors[floor].get("median_ms", 0)), color="k", ls=":", lw=1,
+                   label="parse floor (median)")
+    ax.set_yticks(list(ys), names)
+    ax.invert_yaxis()
+    ax.set_xlabel("ms/page")
+    ax.set_title("time per page", fontsize=10)
+    ax.legend(fontsize=7)
+    if has_mem:
+        ax = axes.pop(0)
+        mem = [float(extractors[n].get("peak_mb", 0) or 0) for n in names]
+        ax.barh(list(ys), mem, 0.6, color="C2")
+        ax.set_yticks(list(ys), names)
+        ax.invert_yaxis()
+        ax.set_xlabel("peak MiB")
+        ax.set_title("peak memory", fontsize=10)
+    if crawl:
+        ax = axes.pop(0)
+        runs = list(crawl)
+        rates = [float(crawl[r].get("pages_per_s", 0)) for r in runs]
+        bars = ax.bar(range(len(runs)), rates, 0.6, color=[f"C{3 + i}" for i in range(len(runs))])
+        ax.bar_label(bars, fmt="%.1f", fontsize=7)
+        ax.set_xticks(range(len(runs)), [r.replace("_", " ") for r in runs], fontsize=8)
+        ax.set_ylabel("pages/s")
+        ax.margins(y=0.12)
+        ax.set_title("crawl", fontsize=10)
+    return fig
+
+
+# --------------------------------------------------------------------------
+# training
+
+
+def write_train_report(card: Mapping[str, Any], out_dir: Path) -> list[Path]:
+    """Write ``train.md`` and ``confusion.png`` from a model card; return the paths.
+
+    ``card`` is the model card (``classifier/models/block_model.json``); used:
+    ``labels``, ``model_version``, ``n_pages``, ``n_blocks``, ``layouts``,
+    ``label_counts``, ``threshold`` and ``cv_metrics``::
+
+        {"per_class": {label: {"precision", "recall", "f1": float, "support": int}},
+         "accuracy": float, "grouped_by": "layout", "folds": int,
+         "confusion": [[int]]}   # rows true, columns predicted, both in `labels` order
+
+    Without ``cv_metrics`` (trained with ``--no-cv``) only ``train.md`` is
+    written, saying so.
+    """
+    out_dir = Path(out_dir)
+    cv = card.get("cv_metrics") or {}
+    labels = list(card.get("labels") or cv.get("per_class", {}))
+    lines = ["# Block model", "",
+             f"- model: `{card.get('model_version', '?')}`",
+             f"- trained on {card.get('n_blocks', '?')} blocks, {card.get('n_pages', '?')} pages, "
+             f"{len(card.get('layouts', []))} layouts",
+             "- blocks per label: " + ", ".join(f"{k} {v}" for k, v in card.get("label_counts", {}).items()),
+             f"- decision threshold P(article) \u2265 {card.get('threshold', '?')}", ""]
+    if not cv:
+        lines.append("No cross-validation was run (trained with `--no-cv`).")
+        return [_write(out_dir / "train.md", lines)]
+    lines += [f"## Cross-validation, grouped by {cv.get('grouped_by', '?')} "
+              f"({cv.get('folds', '?')} folds)", "",
+              "Every score comes from layouts the model did not train on.", ""]
+    per = cv.get("per_class", {})
+    lines += _table(["label", "precision", "recall", "F1", "blocks"],
+                    [[lab, *(per[lab].get(k, float("nan")) for k in ("precision", "recall", "f1")),
+                      per[lab].get("support", "")] for lab in labels if lab in per])
+    if "accuracy" in cv:
+        lines += ["", f"Accuracy: {cv['accuracy']:.3f}"]
+    matrix = cv.get("confusion") or []
+    if matrix:
+        lines += ["", "## Confusion matrix", "", "![confusion matrix](confusion.png)", "",
+                  "Rows: true label; columns: predicted label.", ""]
+        lines += _table(["true \u2193 predicted \u2192", *labels],
+                        [[lab, *matrix[i]] for i, lab in enumerate(labels)])
+        chart = _save(_confusion_chart(matrix, labels), out_dir / "confusion.png")
+        return [_write(out_dir / "train.md", lines), chart]
+    return [_write(out_dir / "train.md", lines)]
+
+
+def _confusion_chart(matrix: Sequence[Sequence[int]], labels: list[str]) -> Figure:
+    """Counts in the cells; colour by share of the true label's blocks (row)."""
+    fig = _figure(1.3 * len(labels) + 2.2, 1.1 * len(labels) + 1.4)
+    ax = fig.subplots()
+    shares = [[c / max(sum(row), 1) for c in row] for row in matrix]
+    image = ax.imshow(shares, cmap="Blues", vmin=0, vmax=1)
+    for i, row in enumerate(matrix):
+        for j, count in enumerate(row):
+            ax.text(j, i, f"{count}\n{shares[i][j]:.0%}", ha="center", va="center", fontsize=8,
+                    color="white" if shares[i][j] > 0.6 else "black")
+    ax.set_xticks(range(len(labels)), labels)
+    ax.set_yticks(range(len(labels)), labels)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title("cross-validated confusion", fontsize=10)
+    fig.colorbar(image, ax=ax, label="share of true label", shrink=0.8)
+    return fig
