@@ -52,13 +52,13 @@ class Extraction:
     url: str | None = None
     language: str = ""
     model_version: str = ""
+    # characters of the longest unbroken run of article blocks: a story is one
+    # coherent region, a listing's kept blocks are scattered fragments
+    main_run_chars: int = 0
 
     @property
     def is_article(self) -> bool:
         return bool(self.text)
-
-    def teasers(self) -> list[LabelledBlock]:
-        return [b for b in self.blocks if b.label == "teaser"]
 
     def to_dict(self, with_blocks: bool = True) -> dict[str, Any]:
         out = asdict(self)
@@ -73,7 +73,8 @@ def smooth(p: np.ndarray, threshold: float, switch_cost: float) -> np.ndarray:
     Two states, in and out of the article.  A block's evidence for "in" is
     its log-odds of P(article) against the threshold's, so with no switch
     cost this is exactly ``p >= threshold``; every change of state costs
-    ``switch_cost``.
+    ``switch_cost``, including entering the story after the page's start and
+    leaving it before its end.
     """
     keep = p >= threshold
     if switch_cost <= 0 or len(p) < 3:
@@ -82,7 +83,9 @@ def smooth(p: np.ndarray, threshold: float, switch_cost: float) -> np.ndarray:
     t = min(max(threshold, _P_CLIP), 1 - _P_CLIP)
     gain = np.log(q / (1 - q)) - np.log(t / (1 - t))  # > 0 favours "in"
     n = len(p)
-    score_out, score_in = 0.0, float(gain[0])
+    # the page starts and ends outside the story: entering and leaving it
+    # cost the same at the page's edges as anywhere else
+    score_out, score_in = 0.0, float(gain[0]) - switch_cost
     back = np.zeros((n, 2), dtype=bool)  # came from the other state?
     for i in range(1, n):
         stay_out, enter_out = score_out, score_in - switch_cost
@@ -91,7 +94,7 @@ def smooth(p: np.ndarray, threshold: float, switch_cost: float) -> np.ndarray:
         back[i, 1] = enter_in > stay_in
         score_out = max(stay_out, enter_out)
         score_in = max(stay_in, enter_in) + float(gain[i])
-    state = score_in > score_out
+    state = score_in - switch_cost > score_out
     out = np.empty(n, dtype=bool)
     for i in range(n - 1, -1, -1):
         out[i] = state
@@ -177,6 +180,10 @@ class Extractor:
             if region is not None:
                 keep[region] = True
         title, title_idx = _title(page, keep)
+        run = longest = 0
+        for b in page.blocks:
+            run = run + len(b.text) if keep[b.index] else 0
+            longest = max(longest, run)
         noise = [i for i in range(len(self.labels)) if i != art]
         blocks, texts = [], []
         for b in page.blocks:
@@ -191,7 +198,8 @@ class Extractor:
             blocks.append(LabelledBlock(b.text, label, round(prob, 4), b.path,
                                         round(float(row[art]), 4), b.links))
         return Extraction(title=title, text="\n\n".join(texts), blocks=blocks,
-                          url=page.url, language=page.lang, model_version=self.model_version)
+                          url=page.url, language=page.lang, model_version=self.model_version,
+                          main_run_chars=longest)
 
 
 _DEFAULT: Extractor | None = None

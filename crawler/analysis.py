@@ -28,6 +28,7 @@ ANALYSER_ATTR = "_newsfilter_analyser"
 @dataclass
 class Analysis:
     extraction: Extraction
+    is_story: bool = False  # a story page, not a listing, home or error page
     metadata: dict[str, Any] = field(default_factory=dict)
     feed: str | None = None  # an RSS/Atom feed the page links to
 
@@ -88,8 +89,9 @@ def page_metadata(root: etree._Element, page: Page) -> dict[str, Any]:
 class PageAnalyser:
     """The block model plus metadata reading, loaded once a crawl."""
 
-    def __init__(self, extractor: Extractor) -> None:
+    def __init__(self, extractor: Extractor, min_story_chars: int = 0) -> None:
         self.extractor = extractor
+        self.min_story_chars = min_story_chars
 
     @classmethod
     def for_crawler(cls, crawler: Any) -> PageAnalyser:
@@ -99,7 +101,10 @@ class PageAnalyser:
             settings = crawler.settings
             model = settings.get("NEWSFILTER_MODEL") or BLOCK_MODEL
             threshold = settings.getfloat("NEWSFILTER_THRESHOLD", -1.0)
-            analyser = cls(Extractor(Path(model), threshold=threshold if threshold >= 0 else None))
+            cost = settings.getfloat("NEWSFILTER_SWITCH_COST", -1.0)
+            extractor = Extractor(Path(model), threshold=threshold if threshold >= 0 else None,
+                                  switch_cost=cost if cost >= 0 else None)
+            analyser = cls(extractor, settings.getint("NEWSFILTER_MIN_STORY_CHARS", 0))
             setattr(crawler, ANALYSER_ATTR, analyser)
         return analyser
 
@@ -109,5 +114,6 @@ class PageAnalyser:
         page = blockify(root)
         page.url = url
         extraction = self.extractor.extract_page(page)
-        metadata = page_metadata(root, page) if extraction.is_article else {}
-        return Analysis(extraction, metadata, page.meta.get("feed") or None)
+        is_story = extraction.is_article and extraction.main_run_chars >= self.min_story_chars
+        metadata = page_metadata(root, page) if is_story else {}
+        return Analysis(extraction, is_story, metadata, page.meta.get("feed") or None)

@@ -88,7 +88,7 @@ class ArticlePipeline:
                 self.stats.inc_value("newsfilter/unparsable")
                 raise DropItem(f"{item.url}: cannot parse: {exc}") from exc
         extraction = analysis.extraction
-        if not extraction.is_article:
+        if not analysis.is_story:
             self.stats.inc_value("newsfilter/non_article")
             raise DropItem(f"{item.url}: no article (listing or other page)")
         meta = analysis.metadata

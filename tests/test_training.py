@@ -61,3 +61,10 @@ def test_retraining_reproduces_the_committed_model(tmp_path: Path) -> None:
     pages, _ = load_pages(TRAINING_DIR)
     blocks = [b for p in pages[::4] for b in p.page.blocks] + segment(STORY).blocks
     assert np.array_equal(fresh.predict_proba(blocks), shipped.predict_proba(blocks))
+
+
+def test_committed_line_model_was_trained_on_committed_data() -> None:
+    from classifier.lines import LINE_MODEL, line_data_hash
+
+    card = json.loads(card_path(LINE_MODEL).read_text())
+    assert card["training_data_sha256"] == line_data_hash(TRAINING_DIR), "run `make train`"
