@@ -48,10 +48,11 @@ def _open_output(name: str | None) -> IO[str]:
 
 def cmd_extract(args: argparse.Namespace) -> int:
     from .extract import Extractor
+    from .model import BLOCK_MODEL
     from .segment import SegmentationError
 
-    extractor = Extractor(args.model, threshold=args.threshold) if args.model else \
-        Extractor(threshold=args.threshold)
+    extractor = Extractor(args.model or BLOCK_MODEL, threshold=args.threshold,
+                          switch_cost=args.switch_cost)
     out = _open_output(args.output)
     failures = total = 0
     try:
@@ -171,12 +172,16 @@ def cmd_tune(args: argparse.Namespace) -> int:
     sweep = decision_sweep(Extractor(), thresholds, costs, split=args.split)
     names = list(next(iter(sweep.values())))
     print(f"{'threshold':>9} {'switch':>6} " + " ".join(f"{n:>12}" for n in names) + "     mean")
-    best = max(sweep, key=lambda k: sum(s["f1"] for s in sweep[k].values()))
+    def leaked(key: tuple[float, float]) -> int:
+        return sum(int(s.get("leaked", 0)) for s in sweep[key].values())
+
+    allowed = [k for k in sweep if args.max_leaked is None or leaked(k) <= args.max_leaked]
+    best = max(allowed or sweep, key=lambda k: sum(s["f1"] for s in sweep[k].values()))
     for (t, c), scores in sweep.items():
         f1s = [scores[n]["f1"] for n in names]
         mark = "  <- best" if (t, c) == best else ""
         print(f"{t:9.2f} {c:6.1f} " + " ".join(f"{f:12.4f}" for f in f1s)
-              + f"   {sum(f1s) / len(f1s):.4f}{mark}")
+              + f"   {sum(f1s) / len(f1s):.4f}  leaked {leaked((t, c))}{mark}")
     print(f"best on the {args.split} split: threshold {best[0]}, switch cost {best[1]}; "
           f"record them in training_data/config.json and run `make train`")
     return 0
@@ -198,6 +203,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", help="JSONL file (default: stdout)")
     p.add_argument("--url", help="the page URL, recorded in each line")
     p.add_argument("--threshold", type=float, help="P(article) needed to keep a block")
+    p.add_argument("--switch-cost", type=float,
+                   help="smoothing: log-odds cost of entering or leaving the story (0: off)")
     p.add_argument("--model", help="model file (default: the shipped block model)")
     p.add_argument("--no-blocks", action="store_true", help="omit the per-block list")
     p.set_defaults(func=cmd_extract)
@@ -221,8 +228,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("tune", help="sweep the decision threshold and smoothing on the dev half")
     p.add_argument("--split", default="dev", choices=("dev", "test"))
-    p.add_argument("--thresholds", default="0.05,0.1,0.15,0.2,0.3,0.5")
-    p.add_argument("--switch-costs", default="0,1,2,3,4")
+    p.add_argument("--thresholds", default="0.1,0.15,0.2,0.25,0.3,0.4,0.5")
+    p.add_argument("--switch-costs", default="0,1,2,3,4,5")
+    p.add_argument("--max-leaked", type=int,
+                   help="only settings leaking at most this many snippets (e.g. the peer's count)")
     p.set_defaults(func=cmd_tune)
 
     p = sub.add_parser("bench", help="ms/page beside trafilatura and the bare parse")

@@ -39,7 +39,9 @@ def build_pipeline(cv: Any = 3) -> Pipeline:
     that calibration, like evaluation, never mixes blocks of one layout.
     """
     booster = HistGradientBoostingClassifier(
-        max_iter=250, learning_rate=0.08, max_leaf_nodes=31, min_samples_leaf=30,
+        # few, larger trees: prediction cost is per tree (measured on the dev
+        # corpora: 80 x 127 leaves scored as well as 250 x 31, at a third of the time)
+        max_iter=80, learning_rate=0.12, max_leaf_nodes=127, min_samples_leaf=30,
         l2_regularization=1.0, max_features=0.5, class_weight="balanced", early_stopping=False,
         random_state=0,
     )

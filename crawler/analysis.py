@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from htmldate import find_date
 from lxml import etree
 from w3lib.url import canonicalize_url
 
@@ -69,7 +70,6 @@ def page_metadata(root: etree._Element, page: Page) -> dict[str, Any]:
     published = _iso(article.get("datePublished")) or _iso(declared.get("article:published_time"))
     modified = _iso(article.get("dateModified")) or _iso(declared.get("article:modified_time"))
     if published is None:
-        from htmldate import find_date
         # htmldate wants lxml.html elements; ours come from etree's parser
         found = find_date(etree.tostring(root, encoding="unicode"), url=url,
                           original_date=True, extensive_search=False, outputformat="%Y-%m-%d")

@@ -59,6 +59,8 @@ class NewsSpider(scrapy.Spider):
         spider.teaser_priority = crawler.settings.getint("NEWSFILTER_TEASER_PRIORITY", 10)
         spider.chrome_priority = crawler.settings.getint("NEWSFILTER_CHROME_PRIORITY", -10)
         spider.classify = crawler.settings.getbool("NEWSFILTER_CLASSIFY", True)
+        if spider.classify:  # load (and check) the model now: fail before crawling, not on page 1
+            PageAnalyser.for_crawler(crawler)
         return spider
 
     def _select_sites(self, settings: Any) -> list[Site]:
