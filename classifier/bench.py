@@ -69,15 +69,16 @@ def load_pages(limit: int | None) -> list[tuple[bytes, str | None]]:
 FLOOR = "lxml parse (floor)"
 
 
-def _extractor_fns() -> dict[str, Fn]:
+def _extractor_fns() -> dict[str, Callable[[], Fn]]:
+    """Factories: each builds its extractor only when asked (in its own process)."""
     def ours() -> Fn:
         from .extract import Extractor
         extractor = Extractor()
         return lambda d, u: extractor.extract(d, url=u)
 
     fns: dict[str, Callable[[], Fn]] = {FLOOR: lambda: _lxml_parse, "newsfilter": ours}
-    for name, fn in available_peers(PEERS).items():
-        fns[name] = lambda fn=fn: fn
+    for name, peer in available_peers(PEERS).items():
+        fns[name] = (lambda f: lambda: f)(peer)
     return fns
 
 

@@ -154,6 +154,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     data = as_json(results)
     write_json({**data, "flattened": flat}, out_dir / "eval.json")
     written = write_eval_report(data, worst_pages(results), out_dir, extractor=extractor)
+    with open(written[0], "a", encoding="utf-8") as md:  # eval.md: the clean-text figures too
+        md.write("\n## Flattened text (clean-text)\n\n```\n" + format_flattened(flat) + "\n```\n")
     print(f"\nwrote {out_dir / 'eval.json'}, {written[0]} and {len(written) - 1} more file(s) "
           f"in {time.perf_counter() - started:.0f} s")
     return 0

@@ -173,7 +173,7 @@ def decision_sweep(extractor: Extractor, thresholds: list[float], switch_costs: 
     Each page is segmented and classified once; only the decision rule is
     re-run for each setting.
     """
-    cached: dict[str, list[tuple[corpora.CorpusPage, Any, np.ndarray]]] = {}
+    cached: dict[str, list[tuple[corpora.CorpusPage, Any, Any]]] = {}
     for name in corpora.corpus_names():
         rows = []
         for p in corpora.load(name):

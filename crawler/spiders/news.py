@@ -43,6 +43,11 @@ def now_iso() -> str:
 
 class NewsSpider(scrapy.Spider):
     name = "news"
+    allowed_domains: list[str] = []
+    chrome_depth = 2
+    teaser_priority = 10
+    chrome_priority = -10
+    classify = True
 
     def __init__(self, site: str | None = None, url: str | None = None,
                  sites_file: str | None = None, *args: Any, **kwargs: Any) -> None:
