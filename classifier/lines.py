@@ -36,7 +36,6 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 from sklearn.pipeline import Pipeline
 from threadpoolctl import threadpool_limits
 
@@ -520,7 +519,7 @@ def _arrays(docs: list[Dump], layouts: list[str]) -> tuple[list[Line], np.ndarra
 
 def cross_validate_lines(docs: list[Dump], layouts: list[str]) -> dict[str, Any]:
     """Out-of-fold line labels grouped by layout; per-class metrics and full-text F1."""
-    from .training import grouped_splits
+    from .training import cv_report, grouped_splits
 
     lines, labels, groups, doc_ids = _arrays(docs, layouts)
     predicted = np.empty(len(lines), dtype=object)
@@ -532,24 +531,15 @@ def cross_validate_lines(docs: list[Dump], layouts: list[str]) -> dict[str, Any]
         classes = list(model.classes_)
         predicted[test] = np.asarray(classes, dtype=object)[proba.argmax(axis=1)]
         p_article[test] = proba[:, classes.index("article")]
-    p, r, f, s = precision_recall_fscore_support(labels, predicted, labels=list(LABELS),
-                                                 zero_division=0)
     scores = []
     for k in range(len(docs)):
         rows = np.flatnonzero(doc_ids == k)
         truth = "\n\n".join(lines[i].text for i in rows if labels[i] == "article")
         kept = "\n\n".join(lines[i].text for i in rows if predicted[i] == "article")
         scores.append(fulltext_page(kept, truth))
-    return {
-        "per_class": {lab: {"precision": round(float(p[i]), 4), "recall": round(float(r[i]), 4),
-                            "f1": round(float(f[i]), 4), "support": int(s[i])}
-                      for i, lab in enumerate(LABELS)},
-        "accuracy": round(float(np.mean(predicted == labels)), 4),
-        "confusion": confusion_matrix(labels, predicted, labels=list(LABELS)).tolist(),
-        "fulltext_f1": round(fulltext_summary(scores)["f1"], 4),
-        "grouped_by": "layout",
-        "folds": len(grouped_splits(groups)),
-    }
+    report = cv_report(labels, predicted, groups)
+    report["fulltext_f1"] = round(fulltext_summary(scores)["f1"], 4)
+    return report
 
 
 def train_lines(root: Path | None = None, out: Path = LINE_MODEL, evaluate: bool = True) -> dict[str, Any]:

@@ -117,6 +117,11 @@ def cross_validate(blocks: list[Block], labels: np.ndarray, groups: np.ndarray) 
         model = build_pipeline(cv=grouped_splits(groups[train], 3))
         model.fit(train_blocks, labels[train])
         predicted[test] = model.predict([blocks[i] for i in test])
+    return cv_report(labels, predicted, groups)
+
+
+def cv_report(labels: np.ndarray, predicted: np.ndarray, groups: np.ndarray) -> dict[str, Any]:
+    """Per-class precision/recall/F1, accuracy and confusion of out-of-fold predictions."""
     p, r, f, s = precision_recall_fscore_support(labels, predicted, labels=list(LABELS),
                                                  zero_division=0)
     return {

@@ -44,7 +44,7 @@ def test_stdout_when_no_output(tmp_path: Path, capsys) -> None:  # type: ignore[
     path.write_text(STORY, encoding="utf-8")
     assert main(["extract", str(path), "--no-blocks"]) == 0
     row = json.loads(capsys.readouterr().out)
-    assert "blocks" not in row and "Traders expect" in row["text"]
+    assert "blocks" not in row and "Greenford, Sept 3" in row["text"]
 
 
 def test_all_inputs_failing_is_an_error_exit(tmp_path: Path) -> None:
