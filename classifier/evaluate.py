@@ -6,6 +6,7 @@ with their default settings.
 """
 from __future__ import annotations
 
+import copy
 import json
 import logging
 from collections.abc import Callable
@@ -187,8 +188,8 @@ def decision_sweep(extractor: Extractor, thresholds: list[float], switch_costs: 
     out: dict[tuple[float, float], dict[str, dict[str, float]]] = {}
     for t in thresholds:
         for c in switch_costs:
-            tuned = Extractor.__new__(Extractor)
-            tuned.__dict__.update(extractor.__dict__, threshold=t, switch_cost=c)
+            tuned = copy.copy(extractor)  # shares the loaded model
+            tuned.threshold, tuned.switch_cost = t, c
             scores = {}
             for name, rows in cached.items():
                 scored = []
