@@ -20,13 +20,13 @@ from .demo.server import serve
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "crawler" / "demo" / "site"
 REGIMES = {
-    "polite (shipped settings)": [],
+    "polite": [],  # the shipped settings
     "unthrottled": ["-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0",
                     "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8"],
 }
 # An unthrottled crawl of ~40 pages takes a second or two, so one run is
 # noise; the median of several, alternating with and without, is not.
-REPEATS = {"polite (shipped settings)": 1, "unthrottled": 5}
+REPEATS = {"polite": 1, "unthrottled": 5}
 
 
 def crawl_once(base_url: str, extra: list[str], classify: bool) -> dict[str, Any]:
@@ -52,7 +52,7 @@ def _median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def run() -> dict[str, Any]:
-    """``{"<regime>, without classifier": {...}, "<regime>, with classifier": {...}}``,
+    """``{"<regime>, plain": {...}, "<regime>, classifier": {...}}``,
     each with ``pages``, ``seconds``, ``pages_per_s``, ``items``; the "with" run
     also carries ``slowdown_pct`` against its regime's plain crawl."""
     out: dict[str, Any] = {}
@@ -64,14 +64,14 @@ def run() -> dict[str, Any]:
                     runs[classify].append(crawl_once(base_url, extra, classify))
             plain, full = (_median_run(runs[False]), _median_run(runs[True]))
             full["slowdown_pct"] = 100.0 * (1 - full["pages_per_s"] / plain["pages_per_s"])
-            out[f"{regime}, without classifier"] = plain
-            out[f"{regime}, with classifier"] = full
+            out[f"{regime}, plain"] = plain
+            out[f"{regime}, classifier"] = full
     return out
 
 
 def format_table(result: dict[str, Any]) -> str:
-    lines = [f"{'crawl of the demo site':<48} {'pages/s':>8} {'pages':>6} {'slower':>8}"]
+    lines = [f"{'crawl of the demo site':<24} {'pages/s':>8} {'pages':>6} {'slower':>8}"]
     for name, r in result.items():
         slower = f"{r['slowdown_pct']:7.1f}%" if "slowdown_pct" in r else ""
-        lines.append(f"{name:<48} {r['pages_per_s']:8.1f} {r['pages']:6d} {slower:>8}")
+        lines.append(f"{name:<24} {r['pages_per_s']:8.1f} {r['pages']:6d} {slower:>8}")
     return "\n".join(lines)
