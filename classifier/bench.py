@@ -4,6 +4,7 @@ The floor is a bare lxml parse of the same bytes.  Every extractor sees the
 same pages, read into memory first, in the same process and run, after one
 warm-up pass over a few pages.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,6 +23,7 @@ Fn = Callable[[bytes, "str | None"], object]
 
 def _lxml_parse(data: bytes, url: str | None) -> object:
     import lxml.html
+
     return lxml.html.fromstring(data)
 
 
@@ -71,8 +73,10 @@ FLOOR = "lxml parse (floor)"
 
 def _extractor_fns() -> dict[str, Callable[[], Fn]]:
     """Factories: each builds its extractor only when asked (in its own process)."""
+
     def ours() -> Fn:
         from .extract import Extractor
+
         extractor = Extractor()
         return lambda d, u: extractor.extract(d, url=u)
 
@@ -90,6 +94,7 @@ def measure_one(name: str, limit: int | None, repeat: int) -> dict[str, Any]:
     import resource
 
     from .model import single_threaded
+
     single_threaded()  # the same for every extractor: one core each
     pages = load_pages(limit)
     fn = _extractor_fns()[name]()
@@ -105,10 +110,17 @@ def run(limit: int | None = None, repeat: int = 1) -> dict[str, Any]:
 
     out: dict[str, Any] = {}
     for name in _extractor_fns():
-        code = ("import json, sys; from classifier.bench import measure_one; "
-                f"print(json.dumps(measure_one({name!r}, {limit!r}, {repeat!r})))")
-        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                              check=True, cwd=corpora.PROJECT_ROOT)
+        code = (
+            "import json, sys; from classifier.bench import measure_one; "
+            f"print(json.dumps(measure_one({name!r}, {limit!r}, {repeat!r})))"
+        )
+        proc = subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=corpora.PROJECT_ROOT,
+        )
         out[name] = json.loads(proc.stdout.strip().splitlines()[-1])
     return out
 
@@ -116,8 +128,10 @@ def run(limit: int | None = None, repeat: int = 1) -> dict[str, Any]:
 def format_table(result: dict[str, Any]) -> str:
     lines = [f"{'extractor':<20} {'mean':>8} {'median':>8} {'p95':>8} {'peak MB':>8}  (ms/page)"]
     for name, s in result.items():
-        lines.append(f"{name:<20} {s['mean_ms']:8.2f} {s['median_ms']:8.2f} {s['p95_ms']:8.2f} "
-                     f"{s['peak_mb']:8.0f}")
+        lines.append(
+            f"{name:<20} {s['mean_ms']:8.2f} {s['median_ms']:8.2f} {s['p95_ms']:8.2f} "
+            f"{s['peak_mb']:8.0f}"
+        )
     return "\n".join(lines)
 
 
@@ -131,10 +145,12 @@ def main(args: argparse.Namespace) -> int:
         print(f"no corpora at {corpora.corpora_dir()}; extractor timing skipped")
     if not args.no_crawl:
         from crawler import bench as crawl_bench
+
         result["crawl"] = crawl_bench.run()
         print()
         print(crawl_bench.format_table(result["crawl"]))
     from .reports import write_bench_report
+
     out_dir = Path(args.output) if args.output else REPORTS
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "bench.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")

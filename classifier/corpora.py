@@ -4,6 +4,7 @@ Layout (see that folder's README): ``NAME/pages/ID.html`` and
 ``NAME/truth.jsonl`` keyed by ``id``.  Nothing here is ever copied into the
 project; tests and tools that need the corpora skip when they are missing.
 """
+
 from __future__ import annotations
 
 import json

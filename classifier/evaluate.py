@@ -4,6 +4,7 @@ Every extractor runs on the same pages in the same run.  Ours is scored as
 ``title + text`` because the references include the headline; the others
 with their default settings.
 """
+
 from __future__ import annotations
 
 import copy
@@ -13,7 +14,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
 
 from . import corpora
 from .extract import Extractor
@@ -33,30 +33,36 @@ def ours(extractor: Extractor) -> TextFn:
         except SegmentationError:
             return ""
         return "\n\n".join(t for t in (result.title, result.text) if t)
+
     return run
 
 
 def _trafilatura(data: bytes, url: str | None) -> str:
     import trafilatura
+
     return trafilatura.extract(data, url=url) or ""
 
 
 def _readability(data: bytes, url: str | None) -> str:
     import html_text
     from readability import Document
+
     doc = Document(data, url=url)
     return "\n\n".join(t for t in (doc.short_title(), html_text.extract_text(doc.summary())) if t)
 
 
 def _justext(data: bytes, url: str | None) -> str:
     import justext
+
     paras = justext.justext(data, justext.get_stoplist("English"))  # its default use
     return "\n\n".join(p.text for p in paras if not p.is_boilerplate)
 
 
 def _boilerpy3(data: bytes, url: str | None) -> str:
     from boilerpy3 import extractors
+
     from .segment import decode_html
+
     return extractors.ArticleExtractor(raise_on_failure=False).get_content(decode_html(data)[1])
 
 
@@ -71,10 +77,18 @@ PEERS: dict[str, TextFn] = {
 def available_peers(names: list[str] | None = None) -> dict[str, TextFn]:
     """The peers that are installed (development-only dependencies)."""
     import importlib.util
-    modules = {"trafilatura": "trafilatura", "readability-lxml": "readability",
-               "jusText": "justext", "boilerpy3": "boilerpy3"}
-    return {n: f for n, f in PEERS.items()
-            if (names is None or n in names) and importlib.util.find_spec(modules[n])}
+
+    modules = {
+        "trafilatura": "trafilatura",
+        "readability-lxml": "readability",
+        "jusText": "justext",
+        "boilerpy3": "boilerpy3",
+    }
+    return {
+        n: f
+        for n, f in PEERS.items()
+        if (names is None or n in names) and importlib.util.find_spec(modules[n])
+    }
 
 
 @dataclass
@@ -86,8 +100,12 @@ class CorpusResult:
 
 
 def _score_page(page: corpora.CorpusPage, text: str) -> dict[str, Any]:
-    row: dict[str, Any] = {"corpus": page.corpus, "id": page.id, "path": str(page.path),
-                           "url": page.url}
+    row: dict[str, Any] = {
+        "corpus": page.corpus,
+        "id": page.id,
+        "path": str(page.path),
+        "url": page.url,
+    }
     if "article_text" in page.truth:
         s = fulltext_page(text, page.truth["article_text"])
         row.update(tp=s.tp, fp=s.fp, fn=s.fn, precision=s.precision, recall=s.recall)
@@ -99,8 +117,9 @@ def _score_page(page: corpora.CorpusPage, text: str) -> dict[str, Any]:
     return row
 
 
-def worst_pages(results: list[CorpusResult], extractor: str = "newsfilter",
-                per_corpus: int = 10) -> list[dict[str, Any]]:
+def worst_pages(
+    results: list[CorpusResult], extractor: str = "newsfilter", per_corpus: int = 10
+) -> list[dict[str, Any]]:
     """The pages where ``extractor`` scored lowest, per corpus, worst first."""
     out = []
     for res in results:
@@ -115,8 +134,15 @@ def _summarise(metric: str, rows: list[dict[str, Any]]) -> dict[str, float]:
     total = SnippetCounts()
     for r in rows:
         total.add(SnippetCounts(r["tp"], r["fn"], r["fp"]))
-    return {"precision": total.precision, "recall": total.recall, "f1": total.f1,
-            "leaked": total.fp, "missed": total.fn, "found": total.tp, "pages": len(rows)}
+    return {
+        "precision": total.precision,
+        "recall": total.recall,
+        "f1": total.f1,
+        "leaked": total.fp,
+        "missed": total.fn,
+        "found": total.tp,
+        "pages": len(rows),
+    }
 
 
 def run_extractor(fn: TextFn, page: corpora.CorpusPage, data: bytes) -> str:
@@ -148,12 +174,16 @@ def evaluate(extractors: dict[str, TextFn], split: str | None = None) -> list[Co
 def format_table(results: list[CorpusResult]) -> str:
     lines = []
     for res in results:
-        lines.append(f"\n{res.corpus} ({res.metric}, {len(next(iter(res.pages.values()), []))} pages)")
+        lines.append(
+            f"\n{res.corpus} ({res.metric}, {len(next(iter(res.pages.values()), []))} pages)"
+        )
         extra = "  leaked" if res.metric == "snippet" else ""
         lines.append(f"  {'extractor':<18} {'F1':>6} {'prec':>6} {'recall':>6}{extra}")
         for ename, s in res.scores.items():
             leak = f"  {s['leaked']:>6}" if res.metric == "snippet" else ""
-            lines.append(f"  {ename:<18} {s['f1']:6.3f} {s['precision']:6.3f} {s['recall']:6.3f}{leak}")
+            lines.append(
+                f"  {ename:<18} {s['f1']:6.3f} {s['precision']:6.3f} {s['recall']:6.3f}{leak}"
+            )
     return "\n".join(lines)
 
 
@@ -166,8 +196,9 @@ def write_json(data: dict[str, Any], path: Path) -> None:
     path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
 
 
-def decision_sweep(extractor: Extractor, thresholds: list[float], switch_costs: list[float],
-                   split: str = "dev") -> dict[tuple[float, float], dict[str, dict[str, float]]]:
+def decision_sweep(
+    extractor: Extractor, thresholds: list[float], switch_costs: list[float], split: str = "dev"
+) -> dict[tuple[float, float], dict[str, dict[str, float]]]:
     """Scores per corpus for every (threshold, switch cost), on one split.
 
     Each page is segmented and classified once; only the decision rule is

@@ -25,6 +25,7 @@ a strict Content-Security-Policy allows no script at all and only the
 report's own stylesheet (by hash), so no page script can run in it even if
 escaping were ever wrong.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -85,10 +86,12 @@ aside.side p{margin:0 0 10px;overflow-wrap:anywhere}
 """
 _STYLE_HASH = base64.b64encode(hashlib.sha256(_STYLE.encode("utf-8")).digest()).decode("ascii")
 # No script at all: the label filters are CSS-only (checkboxes + sibling selectors).
-CSP = ("default-src 'none'; script-src 'none'; object-src 'none'; "
-       f"style-src 'sha256-{_STYLE_HASH}'; img-src 'none'; font-src 'none'; "
-       "connect-src 'none'; media-src 'none'; frame-src 'none'; "
-       "base-uri 'none'; form-action 'none'")
+CSP = (
+    "default-src 'none'; script-src 'none'; object-src 'none'; "
+    f"style-src 'sha256-{_STYLE_HASH}'; img-src 'none'; font-src 'none'; "
+    "connect-src 'none'; media-src 'none'; frame-src 'none'; "
+    "base-uri 'none'; form-action 'none'"
+)
 
 
 @dataclass(slots=True)
@@ -128,7 +131,9 @@ def article_evidence(clf: Any, X: np.ndarray) -> np.ndarray:
     return out / len(members)
 
 
-def feature_effects(extractor: Extractor, page: Page, top: int = TOP_FEATURES) -> list[list[FeatureEffect]]:
+def feature_effects(
+    extractor: Extractor, page: Page, top: int = TOP_FEATURES
+) -> list[list[FeatureEffect]]:
     """The ``top`` features that weighed most, for every block of ``page``.
 
     Each feature of each block is replaced by the page median of that feature
@@ -166,22 +171,37 @@ def feature_effects(extractor: Extractor, page: Page, top: int = TOP_FEATURES) -
     out = []
     for i in range(len(page.blocks)):
         order = np.argsort(-np.abs(evidence[i]), kind="stable")[:top]
-        out.append([FeatureEffect(names[j], float(X[i, j]), float(median[j]),
-                                  float(evidence[i, j]), float(prob[i, j]))
-                    for j in order if abs(evidence[i, j]) >= MIN_EVIDENCE])
+        out.append(
+            [
+                FeatureEffect(
+                    names[j],
+                    float(X[i, j]),
+                    float(median[j]),
+                    float(evidence[i, j]),
+                    float(prob[i, j]),
+                )
+                for j in order
+                if abs(evidence[i, j]) >= MIN_EVIDENCE
+            ]
+        )
     return out
 
 
-def _score(clf: Any, art: int, base: tuple[np.ndarray, np.ndarray], rows: list[np.ndarray],
-           where: list[tuple[int, np.ndarray]],
-           effects: tuple[np.ndarray, np.ndarray]) -> None:
+def _score(
+    clf: Any,
+    art: int,
+    base: tuple[np.ndarray, np.ndarray],
+    rows: list[np.ndarray],
+    where: list[tuple[int, np.ndarray]],
+    effects: tuple[np.ndarray, np.ndarray],
+) -> None:
     """Score a batch of perturbed rows; store base - perturbed per (block, feature)."""
     batch = np.vstack(rows)
     scores = (article_evidence(clf, batch), clf.predict_proba(batch)[:, art])
     start = 0
     for j, idx in where:
         for k in (0, 1):
-            effects[k][idx, j] = base[k][idx] - scores[k][start:start + len(idx)]
+            effects[k][idx, j] = base[k][idx] - scores[k][start : start + len(idx)]
         start += len(idx)
 
 
@@ -200,15 +220,19 @@ def _num(x: float) -> str:
 
 def _why(effects: list[FeatureEffect]) -> str:
     if not effects:
-        return ('<ul class="why"><li>no single feature moves the log-odds of article by '
-                f'{MIN_EVIDENCE} or more</li></ul>')
+        return (
+            '<ul class="why"><li>no single feature moves the log-odds of article by '
+            f"{MIN_EVIDENCE} or more</li></ul>"
+        )
     items = []
     for f in effects:
         cls = "up" if f.evidence > 0 else "down"
-        items.append(f'<li><code>{_e(f.name)}</code> = {_e(_num(f.value))} '
-                     f'(page median {_e(_num(f.reference))}): '
-                     f'<span class="{cls}">{_signed(f.evidence, 2)} log-odds</span>, '
-                     f'{_signed(f.effect, 3)} P(article)</li>')
+        items.append(
+            f"<li><code>{_e(f.name)}</code> = {_e(_num(f.value))} "
+            f"(page median {_e(_num(f.reference))}): "
+            f'<span class="{cls}">{_signed(f.evidence, 2)} log-odds</span>, '
+            f"{_signed(f.effect, 3)} P(article)</li>"
+        )
     return '<ul class="why">' + "".join(items) + "</ul>"
 
 
@@ -222,15 +246,21 @@ def _signed(x: float, digits: int) -> str:
 def _links(links: list[tuple[str, str]]) -> str:
     if not links:
         return ""
-    shown = "".join(f"<li><code>{_e(href)}</code> {_e(text)}</li>"
-                    for href, text in links[:MAX_LINKS_SHOWN])
-    more = f"<li>... {len(links) - MAX_LINKS_SHOWN} more</li>" if len(links) > MAX_LINKS_SHOWN else ""
-    return (f"<details><summary>{len(links)} link(s), shown as text</summary>"
-            f"<ul>{shown}{more}</ul></details>")
+    shown = "".join(
+        f"<li><code>{_e(href)}</code> {_e(text)}</li>" for href, text in links[:MAX_LINKS_SHOWN]
+    )
+    more = (
+        f"<li>... {len(links) - MAX_LINKS_SHOWN} more</li>" if len(links) > MAX_LINKS_SHOWN else ""
+    )
+    return (
+        f"<details><summary>{len(links)} link(s), shown as text</summary>"
+        f"<ul>{shown}{more}</ul></details>"
+    )
 
 
-def _block(i: int, page: Page, result: Extraction, effects: list[FeatureEffect],
-           threshold: float) -> str:
+def _block(
+    i: int, page: Page, result: Extraction, effects: list[FeatureEffect], threshold: float
+) -> str:
     b = result.blocks[i]
     label = b.label if b.label in LABELS else "chrome"
     note = ""
@@ -239,9 +269,9 @@ def _block(i: int, page: Page, result: Extraction, effects: list[FeatureEffect],
     return (
         f'<li class="block {label}" id="b{i}"><div class="meta">'
         f'<span class="label">{_e(b.label)}</span><span>p={b.probability:.2f}</span>'
-        f'<span>P(article) {b.p_article:.2f}</span>'
+        f"<span>P(article) {b.p_article:.2f}</span>"
         f'<meter min="0" max="1" low="{threshold:.3f}" optimum="1" value="{b.p_article:.4f}"></meter>'
-        f'<span>#{i} &lt;{_e(page.blocks[i].tag)}&gt;</span>'
+        f"<span>#{i} &lt;{_e(page.blocks[i].tag)}&gt;</span>"
         f'<span class="path">{_e(b.path)}</span>{note}</div>'
         f'<p class="text">{_e(b.text)}</p>{_why(effects)}{_links(b.links)}</li>'
     )
@@ -249,10 +279,12 @@ def _block(i: int, page: Page, result: Extraction, effects: list[FeatureEffect],
 
 def _side(result: Extraction) -> str:
     paras = "".join(f"<p>{_e(p)}</p>" for p in result.text.split("\n\n") if p.strip())
-    return (f'<aside class="side"><h2>Extracted title</h2>'
-            f'<p class="title">{_e(result.title) or "<em>(none)</em>"}</p>'
-            f'<h2>Extracted text ({len(result.text)} characters)</h2>'
-            f'{paras or "<p><em>(nothing kept: not an article page?)</em></p>"}</aside>')
+    return (
+        f'<aside class="side"><h2>Extracted title</h2>'
+        f'<p class="title">{_e(result.title) or "<em>(none)</em>"}</p>'
+        f"<h2>Extracted text ({len(result.text)} characters)</h2>"
+        f"{paras or '<p><em>(nothing kept: not an article page?)</em></p>'}</aside>"
+    )
 
 
 def _header(page: Page, result: Extraction, extractor: Extractor) -> str:
@@ -260,7 +292,9 @@ def _header(page: Page, result: Extraction, extractor: Extractor) -> str:
     summary = ", ".join(f"{counts[lab]} {lab}" for lab in LABELS)
     toggles = "".join(
         f'<input type="checkbox" class="toggle" id="hide-{lab}"> '
-        f'<label for="hide-{lab}" class="toggles">hide {lab}</label>' for lab in LABELS)
+        f'<label for="hide-{lab}" class="toggles">hide {lab}</label>'
+        for lab in LABELS
+    )
     return (
         f"<header><h1>What the model did: {_e(result.title) or '(untitled page)'}</h1>"
         f"<p>URL: {_e(page.url or '(not given)')} \u00b7 language: {_e(page.lang or '?')} "
@@ -279,12 +313,15 @@ def explain_page(page: Page, extractor: Extractor) -> str:
     """The report for an already segmented page (the lower layer)."""
     result = extractor.extract_page(page)
     effects = feature_effects(extractor, page)
-    blocks = "".join(_block(i, page, result, effects[i], extractor.threshold)
-                     for i in range(len(result.blocks)))
-    body = (_header(page, result, extractor)
-            + f'<div class="layout"><main><ol class="blocks">{blocks}</ol>'
-            + ("" if blocks else "<p>The page has no text blocks.</p>")
-            + f"</main>{_side(result)}</div>")
+    blocks = "".join(
+        _block(i, page, result, effects[i], extractor.threshold) for i in range(len(result.blocks))
+    )
+    body = (
+        _header(page, result, extractor)
+        + f'<div class="layout"><main><ol class="blocks">{blocks}</ol>'
+        + ("" if blocks else "<p>The page has no text blocks.</p>")
+        + f"</main>{_side(result)}</div>"
+    )
     doc = (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f'<meta http-equiv="Content-Security-Policy" content="{_e(CSP)}">'
@@ -297,8 +334,9 @@ def explain_page(page: Page, extractor: Extractor) -> str:
     return doc.encode("utf-8", "replace").decode("utf-8")
 
 
-def explain_html(html_data: bytes | str, *, url: str | None = None,
-                 extractor: Extractor | None = None) -> str:
+def explain_html(
+    html_data: bytes | str, *, url: str | None = None, extractor: Extractor | None = None
+) -> str:
     """Segment, classify and explain one page; return the HTML report as text.
 
     ``html_data`` is the page as bytes (any encoding) or text; ``extractor``
@@ -317,8 +355,11 @@ def cmd_explain(args: argparse.Namespace) -> int:
     from .cli import read_page
     from .segment import SegmentationError
 
-    extractor = Extractor(args.model, threshold=args.threshold) if args.model else \
-        Extractor(threshold=args.threshold)
+    extractor = (
+        Extractor(args.model, threshold=args.threshold)
+        if args.model
+        else Extractor(threshold=args.threshold)
+    )
     try:
         report = explain_html(read_page(Path(args.page)), url=args.url, extractor=extractor)
     except (OSError, EOFError, SegmentationError) as exc:
@@ -336,7 +377,9 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 def add_explain_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Register ``explain PAGE.html [--url URL] -o report.html``."""
-    p = subparsers.add_parser("explain", help="write an HTML report of what the model did on a page")
+    p = subparsers.add_parser(
+        "explain", help="write an HTML report of what the model did on a page"
+    )
     p.add_argument("page", help="an HTML file (.html, .htm, .html.gz)")
     p.add_argument("-o", "--output", help="report file (default: stdout)")
     p.add_argument("--url", help="the page URL")

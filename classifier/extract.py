@@ -5,6 +5,7 @@ for many pages; :meth:`Extractor.extract_page` takes an already segmented
 :class:`~classifier.segment.Page` (the lower layer, for callers that parse
 once and do more with the tree).
 """
+
 from __future__ import annotations
 
 import copy
@@ -136,8 +137,9 @@ def _title(page: Page, keep: np.ndarray) -> tuple[str, int]:
         if not have or not want or len(have) > 3 * len(want) + 5:
             continue
         sim = len(have & want) / len(want)
-        if sim > best_sim or (sim == best_sim and b.tag == "h1" and best >= 0
-                              and page.blocks[best].tag != "h1"):
+        if sim > best_sim or (
+            sim == best_sim and b.tag == "h1" and best >= 0 and page.blocks[best].tag != "h1"
+        ):
             best, best_sim = b.index, sim
     if best >= 0 and best_sim >= TITLE_MIN_SIMILARITY:
         return page.blocks[best].text, best
@@ -147,14 +149,23 @@ def _title(page: Page, keep: np.ndarray) -> tuple[str, int]:
 class Extractor:
     """A loaded block model and the decision rule around it."""
 
-    def __init__(self, model_path: Path | str = BLOCK_MODEL, *, threshold: float | None = None,
-                 switch_cost: float | None = None):
+    def __init__(
+        self,
+        model_path: Path | str = BLOCK_MODEL,
+        *,
+        threshold: float | None = None,
+        switch_cost: float | None = None,
+    ):
         self.model, self.card = load_model(Path(model_path))
         self.labels = [str(c) for c in self.model.classes_]
-        self.threshold = float(threshold if threshold is not None
-                               else self.card.get("threshold", DEFAULT_THRESHOLD))
-        self.switch_cost = float(switch_cost if switch_cost is not None
-                                 else self.card.get("switch_cost", DEFAULT_SWITCH_COST))
+        self.threshold = float(
+            threshold if threshold is not None else self.card.get("threshold", DEFAULT_THRESHOLD)
+        )
+        self.switch_cost = float(
+            switch_cost
+            if switch_cost is not None
+            else self.card.get("switch_cost", DEFAULT_SWITCH_COST)
+        )
         self.model_version = str(self.card.get("model_version", ""))
 
     def probabilities(self, page: Page) -> np.ndarray:
@@ -163,8 +174,9 @@ class Extractor:
             return np.zeros((0, len(self.labels)))
         return self.model.predict_proba(page.blocks)
 
-    def extract(self, html: bytes | str, *, url: str | None = None,
-                content_type: str | None = None) -> Extraction:
+    def extract(
+        self, html: bytes | str, *, url: str | None = None, content_type: str | None = None
+    ) -> Extraction:
         """Extract one page given as bytes (any encoding) or text."""
         return self.extract_page(segment(html, url=url, content_type=content_type))
 
@@ -195,11 +207,20 @@ class Extractor:
             else:
                 j = max(noise, key=lambda k: row[k])
                 label, prob = self.labels[j], float(row[j])
-            blocks.append(LabelledBlock(b.text, label, round(prob, 4), b.path,
-                                        round(float(row[art]), 4), b.links))
-        return Extraction(title=title, text="\n\n".join(texts), blocks=blocks,
-                          url=page.url, language=page.lang, model_version=self.model_version,
-                          main_run_chars=longest)
+            blocks.append(
+                LabelledBlock(
+                    b.text, label, round(prob, 4), b.path, round(float(row[art]), 4), b.links
+                )
+            )
+        return Extraction(
+            title=title,
+            text="\n\n".join(texts),
+            blocks=blocks,
+            url=page.url,
+            language=page.lang,
+            model_version=self.model_version,
+            main_run_chars=longest,
+        )
 
 
 _DEFAULT: Extractor | None = None
@@ -213,8 +234,13 @@ def default_extractor() -> Extractor:
     return _DEFAULT
 
 
-def extract(html: bytes | str, *, url: str | None = None, content_type: str | None = None,
-            threshold: float | None = None) -> Extraction:
+def extract(
+    html: bytes | str,
+    *,
+    url: str | None = None,
+    content_type: str | None = None,
+    threshold: float | None = None,
+) -> Extraction:
     """Extract the title, article text and labelled blocks of one page."""
     ext = default_extractor()
     if threshold is not None and threshold != ext.threshold:

@@ -22,6 +22,7 @@ characters beside words, so scripts without spaces work):
 computes every block of one page at once; :class:`BlockFeatures` is the
 scikit-learn transformer over sequences of blocks.
 """
+
 from __future__ import annotations
 
 import re
@@ -48,40 +49,100 @@ PROSE_MAX_LINK_DENSITY = 0.35  # ...when at most this share is link text
 MAIN_SHARE = 0.6  # the main container holds at least this share of prose
 
 TEXT_FEATURES = (
-    "n_chars", "n_words", "avg_word_len", "n_sentences", "avg_sentence_len",
-    "punct_ratio", "digit_ratio", "upper_ratio", "text_density",
-    "link_density", "n_links", "ends_ellipsis", "ends_sentence",
+    "n_chars",
+    "n_words",
+    "avg_word_len",
+    "n_sentences",
+    "avg_sentence_len",
+    "punct_ratio",
+    "digit_ratio",
+    "upper_ratio",
+    "text_density",
+    "link_density",
+    "n_links",
+    "ends_ellipsis",
+    "ends_sentence",
     "starts_digit",
 )
-TAGS = ("p", "div", "li", "h1", "h2", "h3", "h4", "tr", "figcaption",
-        "blockquote", "dd", "dt", "td", "pre", "section", "body")
+TAGS = (
+    "p",
+    "div",
+    "li",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "tr",
+    "figcaption",
+    "blockquote",
+    "dd",
+    "dt",
+    "td",
+    "pre",
+    "section",
+    "body",
+)
 _TAG_INDEX = {t: i for i, t in enumerate(TAGS)}
-_TAG_INDEX.update({"h5": _TAG_INDEX["h4"], "h6": _TAG_INDEX["h4"],
-                   "article": _TAG_INDEX["section"], "main": _TAG_INDEX["section"],
-                   "aside": _TAG_INDEX["section"], "header": _TAG_INDEX["section"],
-                   "footer": _TAG_INDEX["section"], "nav": _TAG_INDEX["section"],
-                   "html": _TAG_INDEX["body"]})
+_TAG_INDEX.update(
+    {
+        "h5": _TAG_INDEX["h4"],
+        "h6": _TAG_INDEX["h4"],
+        "article": _TAG_INDEX["section"],
+        "main": _TAG_INDEX["section"],
+        "aside": _TAG_INDEX["section"],
+        "header": _TAG_INDEX["section"],
+        "footer": _TAG_INDEX["section"],
+        "nav": _TAG_INDEX["section"],
+        "html": _TAG_INDEX["body"],
+    }
+)
 FAMILIES = tuple(vocab.TOKEN_FAMILIES)
 STRUCT_FEATURES = (
-    *(f"tag_{t}" for t in TAGS), "tag_other",
+    *(f"tag_{t}" for t in TAGS),
+    "tag_other",
     *(f"in_{c}" for c in vocab.CONTAINER_FLAGS),
-    "depth", "main_depth_delta",
-    *(f"own_{f}" for f in FAMILIES), *(f"anc_{f}" for f in FAMILIES),
+    "depth",
+    "main_depth_delta",
+    *(f"own_{f}" for f in FAMILIES),
+    *(f"anc_{f}" for f in FAMILIES),
     *(f"hash_{i}" for i in range(HASH_BUCKETS)),
 )
 PAGE_FEATURES = (
-    "position", "char_position", "in_main_text", "main_share", "prose_share_1",
-    "prose_share_2", "prose_share_3", "local_prose_density", "is_prose",
-    "path_count", "sibling_blocks", "sibling_link_density", "title_sim",
-    "title_exact", "body_overlap", "page_blocks", "page_log_chars",
+    "position",
+    "char_position",
+    "in_main_text",
+    "main_share",
+    "prose_share_1",
+    "prose_share_2",
+    "prose_share_3",
+    "local_prose_density",
+    "is_prose",
+    "path_count",
+    "sibling_blocks",
+    "sibling_link_density",
+    "title_sim",
+    "title_exact",
+    "body_overlap",
+    "page_blocks",
+    "page_log_chars",
 )
-CONTEXT_SOURCES = ("link_density", "n_chars", "is_prose", "in_main_text",
-                   "ends_ellipsis", "tag_p", "tag_li", "title_sim", "prose_share_1")
+CONTEXT_SOURCES = (
+    "link_density",
+    "n_chars",
+    "is_prose",
+    "in_main_text",
+    "ends_ellipsis",
+    "tag_p",
+    "tag_li",
+    "title_sim",
+    "prose_share_1",
+)
 CONTEXT_OFFSETS = (-2, -1, 1, 2)
 BASE_FEATURES = TEXT_FEATURES + STRUCT_FEATURES + PAGE_FEATURES
 FEATURE_NAMES = BASE_FEATURES + tuple(
     f"{'prev' if off < 0 else 'next'}{abs(off)}_{name}"
-    for off in CONTEXT_OFFSETS for name in CONTEXT_SOURCES
+    for off in CONTEXT_OFFSETS
+    for name in CONTEXT_SOURCES
 )
 _COL = {name: i for i, name in enumerate(BASE_FEATURES)}
 _CONTEXT_COLS = [_COL[n] for n in CONTEXT_SOURCES]
@@ -106,12 +167,19 @@ def text_features(text: str, link_chars: int = 0, n_links: int = 0) -> tuple[flo
     lines = max(1, -(-n_chars // WRAP_WIDTH))
     last = text[-1:] if text else ""
     return (
-        n_chars, len(words), n_chars / n_words, n_sent,
-        n_chars / max(n_sent, 1), n_punct / max(n_chars, 1),
-        n_digits / max(n_chars, 1), upper / n_words,
+        n_chars,
+        len(words),
+        n_chars / n_words,
+        n_sent,
+        n_chars / max(n_sent, 1),
+        n_punct / max(n_chars, 1),
+        n_digits / max(n_chars, 1),
+        upper / n_words,
         len(words) / lines,
-        link_chars / max(n_chars, 1), n_links,
-        float(text.endswith(vocab.ELLIPSIS)), float(last in vocab.SENTENCE_END),
+        link_chars / max(n_chars, 1),
+        n_links,
+        float(text.endswith(vocab.ELLIPSIS)),
+        float(last in vocab.SENTENCE_END),
         float(text[:1].isdigit()),
     )
 
@@ -155,8 +223,9 @@ def _own_families(toks: tuple[str, ...]) -> tuple[int, ...]:
     return hit
 
 
-def _inherited(e: int, parent: list[int], own: list[tuple[int, ...]],
-               memo: dict[int, tuple[int, ...]]) -> tuple[int, ...]:
+def _inherited(
+    e: int, parent: list[int], own: list[tuple[int, ...]], memo: dict[int, tuple[int, ...]]
+) -> tuple[int, ...]:
     """Family counts summed over an element and all its ancestors."""
     chain = []
     while e >= 0 and e not in memo:
@@ -278,25 +347,39 @@ def page_matrix(page: Page) -> np.ndarray:
         short = size < 400
         btoks = set(tokens(text)) if short or body_tokens is not None else set()
         is_prose = size >= PROSE_MIN_CHARS and b.link_chars <= PROSE_MAX_LINK_DENSITY * size
-        rows.append([
-            *text_features(text, b.link_chars, b.n_links),
-            *tag_onehot,
-            *[1.0 if flags & f else 0.0 for f in flag_items],
-            el.depth[e], (el.depth[e] - main_depth) if in_main else -1.0,
-            *own[e], *_inherited(e, parent, own, memo),
-            *hashed,
-            b.index / n, cum / total_chars, float(in_main), main_share,
-            prose[c1] / total_prose, prose[c2] / total_prose, prose[c3] / total_prose,
-            prose[c2] / max(chars[c2], 1.0), float(is_prose),
-            paths[b.path], sib_count[p], sib_links[p] / max(sib_chars[p], 1),
-            _title_sim(btoks, title_tokens) if short else 0.0,
-            float(bool(title_norm) and text.casefold().strip() == title_norm),
-            (len(btoks & body_tokens) / len(btoks) if btoks else 0.0)
-            if body_tokens is not None else -1.0,
-            n, log_chars,
-        ])
+        rows.append(
+            [
+                *text_features(text, b.link_chars, b.n_links),
+                *tag_onehot,
+                *[1.0 if flags & f else 0.0 for f in flag_items],
+                el.depth[e],
+                (el.depth[e] - main_depth) if in_main else -1.0,
+                *own[e],
+                *_inherited(e, parent, own, memo),
+                *hashed,
+                b.index / n,
+                cum / total_chars,
+                float(in_main),
+                main_share,
+                prose[c1] / total_prose,
+                prose[c2] / total_prose,
+                prose[c3] / total_prose,
+                prose[c2] / max(chars[c2], 1.0),
+                float(is_prose),
+                paths[b.path],
+                sib_count[p],
+                sib_links[p] / max(sib_chars[p], 1),
+                _title_sim(btoks, title_tokens) if short else 0.0,
+                float(bool(title_norm) and text.casefold().strip() == title_norm),
+                (len(btoks & body_tokens) / len(btoks) if btoks else 0.0)
+                if body_tokens is not None
+                else -1.0,
+                n,
+                log_chars,
+            ]
+        )
         cum += size
-    X[:, :len(BASE_FEATURES)] = rows
+    X[:, : len(BASE_FEATURES)] = rows
     _add_context(X, n)
     page.cache["features"] = X
     return X
@@ -331,8 +414,12 @@ class BlockFeatures(TransformerMixin, BaseEstimator):
         return True  # stateless: nothing is learned
 
     def transform(self, X: Sequence[Block]) -> np.ndarray:
-        if X and X[0].page is not None and len(X) == len(X[0].page.blocks) and all(
-                a is b for a, b in zip(X, X[0].page.blocks)):
+        if (
+            X
+            and X[0].page is not None
+            and len(X) == len(X[0].page.blocks)
+            and all(a is b for a, b in zip(X, X[0].page.blocks))
+        ):
             return page_matrix(X[0].page)  # the common case: one whole page
         out = np.empty((len(X), len(FEATURE_NAMES)))
         for i, block in enumerate(X):

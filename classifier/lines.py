@@ -18,6 +18,7 @@ first: :func:`split_text` (text to :class:`Dump`), :func:`dump_matrix`
 (features of a whole dump in bulk), :class:`LineCleaner` (model plus
 decision rule), :func:`add_clean_text_parser` (the ``clean-text`` command).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -57,8 +58,10 @@ CODE_OF = {label: code for code, label in LABEL_CODES.items()}
 # readability corpus, flattened with html-text (see THRESHOLD_NOTE); the
 # written training data separates too well to choose it there.
 DEFAULT_THRESHOLD = 0.2
-THRESHOLD_NOTE = ("best full-text F1 on the dev half of the readability corpus flattened by "
-                  "html-text (sweep 0.05-0.45 step 0.05; 0.2-0.4 within 0.003)")
+THRESHOLD_NOTE = (
+    "best full-text F1 on the dev half of the readability corpus flattened by "
+    "html-text (sweep 0.05-0.45 step 0.05; 0.2-0.4 within 0.003)"
+)
 # When no line passes the threshold, keep the best contiguous region if its
 # best line reaches this share of the threshold (as the block extractor does).
 FALLBACK_SHARE = 0.5
@@ -68,8 +71,9 @@ HTML_TEXT_OPTIONS: dict[str, Any] = {"guess_layout": True}
 
 # Block tags after which the flattener leaves a blank line, the way the
 # example dumps (and html-text's DOUBLE_NEWLINE_TAGS) separate paragraphs.
-PARAGRAPH_TAGS = frozenset({"p", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote",
-                            "pre", "figcaption", "dd", "table"})
+PARAGRAPH_TAGS = frozenset(
+    {"p", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "figcaption", "dd", "table"}
+)
 
 PROSE_MIN_TOKENS = 12  # a line is prose from this many tokens...
 SHORT_TOKENS = 15  # ...and "short" (headline-, menu-like) up to this many
@@ -159,6 +163,7 @@ def decode_text(data: bytes) -> str:
     except UnicodeDecodeError:
         pass
     from charset_normalizer import from_bytes
+
     best = from_bytes(data[:65536]).best()
     if best is None:
         raise TextDecodeError("binary data, not text (no text encoding fits)")
@@ -220,8 +225,11 @@ def dump_from_pairs(pairs: Iterable[tuple[str, str | None]], source: str = "") -
 
 def format_dump(pairs: Iterable[tuple[str, str | None]]) -> str:
     """``(text, label)`` pairs in the labelled dump format (one ``CODE<TAB>text`` a line)."""
-    rows = [f"{CODE_OF[label]}\t{text}" if text else "" for text, label in pairs
-            if not text or label in CODE_OF]
+    rows = [
+        f"{CODE_OF[label]}\t{text}" if text else ""
+        for text, label in pairs
+        if not text or label in CODE_OF
+    ]
     return "\n".join(rows) + "\n"
 
 
@@ -242,11 +250,15 @@ def parse_dump(path: Path) -> tuple[Dump, list[str]]:
             continue
         code, tab, body = raw.partition("\t")
         if not tab:
-            errors.append(f"{path}:{lineno}: expected CODE<TAB>text (CODE one of "
-                          f"{', '.join(LABEL_CODES)}), got {raw[:50]!r}")
+            errors.append(
+                f"{path}:{lineno}: expected CODE<TAB>text (CODE one of "
+                f"{', '.join(LABEL_CODES)}), got {raw[:50]!r}"
+            )
         elif code not in LABEL_CODES:
-            errors.append(f"{path}:{lineno}: label code {code!r} is not one of "
-                          + ", ".join(f"{c} ({lab})" for c, lab in LABEL_CODES.items()))
+            errors.append(
+                f"{path}:{lineno}: label code {code!r} is not one of "
+                + ", ".join(f"{c} ({lab})" for c, lab in LABEL_CODES.items())
+            )
         elif not body.strip():
             errors.append(f"{path}:{lineno}: label {code} on an empty line")
         else:
@@ -280,26 +292,71 @@ def check_dumps(root: Path) -> tuple[list[tuple[str, Dump]], list[str]]:
 
 
 LINE_FEATURES = (
-    "log_chars", "n_words", "n_tokens", "chars_per_token", "cjk_ratio", "n_sentences",
-    "punct_ratio", "digit_ratio", "letter_ratio", "separator_count", "title_case_ratio",
-    "all_caps", "ends_ellipsis", "ends_sentence", "ends_colon", "ends_open",
-    "starts_bullet", "starts_quote", "starts_digit", "has_dateline", "has_copyright",
-    "has_at_or_url", "blank_before", "is_prose", "is_short", "repeats",
+    "log_chars",
+    "n_words",
+    "n_tokens",
+    "chars_per_token",
+    "cjk_ratio",
+    "n_sentences",
+    "punct_ratio",
+    "digit_ratio",
+    "letter_ratio",
+    "separator_count",
+    "title_case_ratio",
+    "all_caps",
+    "ends_ellipsis",
+    "ends_sentence",
+    "ends_colon",
+    "ends_open",
+    "starts_bullet",
+    "starts_quote",
+    "starts_digit",
+    "has_dateline",
+    "has_copyright",
+    "has_at_or_url",
+    "blank_before",
+    "is_prose",
+    "is_short",
+    "repeats",
 )
 DOC_FEATURES = (
-    "position", "char_position", "prose_before", "prose_after", "prose_window",
-    "short_window", "ellipsis_window", "dateline_window", "ellipsis_next3",
-    "short_next3", "run_short", "run_position", "in_main", "main_distance",
-    "before_first_prose", "lines_to_first_prose", "doc_log_lines", "doc_log_chars",
+    "position",
+    "char_position",
+    "prose_before",
+    "prose_after",
+    "prose_window",
+    "short_window",
+    "ellipsis_window",
+    "dateline_window",
+    "ellipsis_next3",
+    "short_next3",
+    "run_short",
+    "run_position",
+    "in_main",
+    "main_distance",
+    "before_first_prose",
+    "lines_to_first_prose",
+    "doc_log_lines",
+    "doc_log_chars",
     "doc_prose_share",
 )
-CONTEXT_SOURCES = ("log_chars", "ends_ellipsis", "ends_sentence", "is_prose", "has_dateline",
-                   "title_case_ratio", "is_short", "punct_ratio")
+CONTEXT_SOURCES = (
+    "log_chars",
+    "ends_ellipsis",
+    "ends_sentence",
+    "is_prose",
+    "has_dateline",
+    "title_case_ratio",
+    "is_short",
+    "punct_ratio",
+)
 CONTEXT_OFFSETS = (-2, -1, 1, 2)
 BASE_FEATURES = LINE_FEATURES + DOC_FEATURES
 FEATURE_NAMES = BASE_FEATURES + tuple(
     f"{'prev' if off < 0 else 'next'}{abs(off)}_{name}"
-    for off in CONTEXT_OFFSETS for name in CONTEXT_SOURCES)
+    for off in CONTEXT_OFFSETS
+    for name in CONTEXT_SOURCES
+)
 _COL = {name: i for i, name in enumerate(BASE_FEATURES)}
 
 
@@ -325,18 +382,32 @@ def line_features(text: str, blank_before: bool = False) -> tuple[float, ...]:
     ends_sent = last in vocab.SENTENCE_END and not ends_ell
     is_prose = (len(toks) >= PROSE_MIN_TOKENS or n_cjk >= 40) and ends_sent
     return (
-        float(np.log1p(len(text))), len(words), len(toks), len(text) / n_tok,
-        n_cjk / n_chars, n_sent, n_punct / n_chars, n_digits / n_chars,
+        float(np.log1p(len(text))),
+        len(words),
+        len(toks),
+        len(text) / n_tok,
+        n_cjk / n_chars,
+        n_sent,
+        n_punct / n_chars,
+        n_digits / n_chars,
         max(n_letters, 0) / n_chars,
         len(text) - len(text.translate(_SEPARATORS)),
         upper / (upper + lower) if upper + lower else -1.0,
         float(upper + lower > 0 and text.isupper()),
-        float(ends_ell), float(ends_sent), float(last in ":：-–—"),
+        float(ends_ell),
+        float(ends_sent),
+        float(last in ":：-–—"),
         float(bool(last) and last.isalnum()),
-        float(bool(_BULLET.match(text))), float(first in "\"'“‘«„「"),
-        float(first.isdigit()), float(bool(_DATELINE.match(text))),
-        float("©" in text or "®" in text), float("@" in text or "://" in text or "www." in text),
-        float(blank_before), float(is_prose), float(is_short), 0.0,
+        float(bool(_BULLET.match(text))),
+        float(first in "\"'“‘«„「"),
+        float(first.isdigit()),
+        float(bool(_DATELINE.match(text))),
+        float("©" in text or "®" in text),
+        float("@" in text or "://" in text or "www." in text),
+        float(blank_before),
+        float(is_prose),
+        float(is_short),
+        0.0,
     )
 
 
@@ -378,7 +449,7 @@ def dump_matrix(dump: Dump) -> np.ndarray:
     if n == 0:
         dump.cache["features"] = X
         return X
-    X[:, :len(LINE_FEATURES)] = [line_features(ln.text, ln.blank_before) for ln in dump.lines]
+    X[:, : len(LINE_FEATURES)] = [line_features(ln.text, ln.blank_before) for ln in dump.lines]
     counts = Counter(ln.text for ln in dump.lines)
     X[:, _COL["repeats"]] = [counts[ln.text] - 1 for ln in dump.lines]
     _doc_features(X, n)
@@ -410,16 +481,17 @@ def _doc_features(X: np.ndarray, n: int) -> None:
     # a list heading ("Hot this week") opens a run of snippets and short lines
     ahead_e = np.concatenate((ell, np.zeros(3)))
     ahead_s = np.concatenate((short, np.zeros(3)))
-    X[:, col["ellipsis_next3"]] = ahead_e[1:n + 1] + ahead_e[2:n + 2] + ahead_e[3:n + 3]
-    X[:, col["short_next3"]] = ahead_s[1:n + 1] + ahead_s[2:n + 2] + ahead_s[3:n + 3]
+    X[:, col["ellipsis_next3"]] = ahead_e[1 : n + 1] + ahead_e[2 : n + 2] + ahead_e[3 : n + 3]
+    X[:, col["short_next3"]] = ahead_s[1 : n + 1] + ahead_s[2 : n + 2] + ahead_s[3 : n + 3]
     X[:, col["run_short"]], X[:, col["run_position"]] = _runs(short > 0)
     # the main region: most prose, least snippet and menu lines (cf. the block
     # model's "main container")
     gain = np.where(prose > 0, np.minimum(chars, 600) / 100.0, np.where(ell > 0, -2.0, -0.4))
     start, end = _max_region(gain)
     X[:, col["in_main"]] = (idx >= start) & (idx < end)
-    X[:, col["main_distance"]] = np.where(idx < start, idx - start,
-                                          np.where(idx >= end, idx - end + 1, 0))
+    X[:, col["main_distance"]] = np.where(
+        idx < start, idx - start, np.where(idx >= end, idx - end + 1, 0)
+    )
     first = int(np.argmax(prose)) if prose.any() else n
     X[:, col["before_first_prose"]] = idx < first
     X[:, col["lines_to_first_prose"]] = np.clip(first - idx, -5, 20)
@@ -439,7 +511,7 @@ def _add_context(X: np.ndarray, n: int) -> None:
             shifted[-off:] = src[:off]
         elif off > 0 and n > off:
             shifted[:-off] = src[off:]
-        X[:, start + k * width:start + (k + 1) * width] = shifted
+        X[:, start + k * width : start + (k + 1) * width] = shifted
 
 
 class LineFeatures(TransformerMixin, BaseEstimator):
@@ -452,8 +524,12 @@ class LineFeatures(TransformerMixin, BaseEstimator):
         return True  # stateless
 
     def transform(self, X: Sequence[Line]) -> np.ndarray:
-        if X and X[0].doc is not None and len(X) == len(X[0].doc.lines) and all(
-                a is b for a, b in zip(X, X[0].doc.lines)):
+        if (
+            X
+            and X[0].doc is not None
+            and len(X) == len(X[0].doc.lines)
+            and all(a is b for a, b in zip(X, X[0].doc.lines))
+        ):
             return dump_matrix(X[0].doc)
         out = np.empty((len(X), len(FEATURE_NAMES)))
         for i, line in enumerate(X):
@@ -469,14 +545,21 @@ class LineFeatures(TransformerMixin, BaseEstimator):
 def build_line_pipeline(cv: Any = 3) -> Pipeline:
     """Line features, then calibrated gradient boosting (as the block model)."""
     booster = HistGradientBoostingClassifier(
-        max_iter=120, learning_rate=0.08, max_leaf_nodes=15, min_samples_leaf=40,
-        l2_regularization=1.0, class_weight="balanced", early_stopping=False,
+        max_iter=120,
+        learning_rate=0.08,
+        max_leaf_nodes=15,
+        min_samples_leaf=40,
+        l2_regularization=1.0,
+        class_weight="balanced",
+        early_stopping=False,
         random_state=0,
     )
-    return Pipeline([
-        ("features", LineFeatures()),
-        ("model", CalibratedClassifierCV(booster, method="isotonic", cv=cv, ensemble=False)),
-    ])
+    return Pipeline(
+        [
+            ("features", LineFeatures()),
+            ("model", CalibratedClassifierCV(booster, method="isotonic", cv=cv, ensemble=False)),
+        ]
+    )
 
 
 # --------------------------------------------------------------------------
@@ -504,12 +587,16 @@ def line_data_hash(root: Path) -> str:
     digest = hashlib.sha256()
     files = page_files(root) + dump_files(root) + ([CONFIG_FILE] if CONFIG_FILE.exists() else [])
     for path in files:
-        digest.update(str(path.relative_to(root) if path.is_relative_to(root) else path.name).encode())
+        digest.update(
+            str(path.relative_to(root) if path.is_relative_to(root) else path.name).encode()
+        )
         digest.update(path.read_bytes())
     return digest.hexdigest()
 
 
-def _arrays(docs: list[Dump], layouts: list[str]) -> tuple[list[Line], np.ndarray, np.ndarray, np.ndarray]:
+def _arrays(
+    docs: list[Dump], layouts: list[str]
+) -> tuple[list[Line], np.ndarray, np.ndarray, np.ndarray]:
     lines = [ln for d in docs for ln in d.lines]
     labels = np.array([ln.label for ln in lines], dtype=object)
     groups = np.array([lay for d, lay in zip(docs, layouts) for _ in d.lines])
@@ -542,7 +629,9 @@ def cross_validate_lines(docs: list[Dump], layouts: list[str]) -> dict[str, Any]
     return report
 
 
-def train_lines(root: Path | None = None, out: Path = LINE_MODEL, evaluate: bool = True) -> dict[str, Any]:
+def train_lines(
+    root: Path | None = None, out: Path = LINE_MODEL, evaluate: bool = True
+) -> dict[str, Any]:
     """Train the line model from ``root`` (training_data/); write model and card; return the card."""
     from .training import TRAINING_DIR, DataError, grouped_splits
 
@@ -554,8 +643,12 @@ def train_lines(root: Path | None = None, out: Path = LINE_MODEL, evaluate: bool
     missing = set(LABELS) - set(labels)
     if missing:
         raise DataError(f"{root}: no line labelled {', '.join(sorted(missing))}")
-    logger.info("training the line model on %d lines from %d dumps, %d layouts",
-                len(lines), len(docs), len(set(layouts)))
+    logger.info(
+        "training the line model on %d lines from %d dumps, %d layouts",
+        len(lines),
+        len(docs),
+        len(set(layouts)),
+    )
     # One thread: on small data OpenMP threads cost more than they give, and
     # on a busy machine they oversubscribe (ten times slower measured).
     with threadpool_limits(limits=1):
@@ -592,7 +685,9 @@ def _best_region(p: np.ndarray, threshold: float) -> slice | None:
     return slice(start, end)
 
 
-def _extend_to_prose(keep: np.ndarray, p: np.ndarray, X: np.ndarray, threshold: float) -> np.ndarray:
+def _extend_to_prose(
+    keep: np.ndarray, p: np.ndarray, X: np.ndarray, threshold: float
+) -> np.ndarray:
     """Hysteresis: a prose line next to a kept line is kept at half the threshold.
 
     jusText's context-sensitive pass in spirit (Pomikálek 2011): a story's
@@ -619,8 +714,9 @@ class LineCleaner:
     def __init__(self, model_path: Path | str = LINE_MODEL, threshold: float | None = None):
         self.model, self.card = load_model(Path(model_path))
         self.labels = [str(c) for c in self.model.classes_]
-        self.threshold = float(threshold if threshold is not None
-                               else self.card.get("threshold", DEFAULT_THRESHOLD))
+        self.threshold = float(
+            threshold if threshold is not None else self.card.get("threshold", DEFAULT_THRESHOLD)
+        )
         self.model_version = str(self.card.get("model_version", ""))
 
     def classify_dump(self, dump: Dump) -> list[LabelledLine]:
@@ -644,8 +740,11 @@ class LineCleaner:
             else:
                 j = max(noise, key=lambda k: row[k])
                 label, prob = self.labels[j], float(row[j])
-            out.append(LabelledLine(line.text, label, round(prob, 4),
-                                    round(float(row[art]), 4), line.lineno))
+            out.append(
+                LabelledLine(
+                    line.text, label, round(prob, 4), round(float(row[art]), 4), line.lineno
+                )
+            )
         return out
 
     def classify(self, text: str) -> list[LabelledLine]:
@@ -706,8 +805,10 @@ def cmd_clean_text(args: argparse.Namespace) -> int:
                     out.write(json.dumps({"source": name, "error": message}) + "\n")
                 continue
             if args.jsonl:
-                row: dict[str, Any] = {"source": name, "text": "\n\n".join(
-                    ln.text for ln in lines if ln.label == "article")}
+                row: dict[str, Any] = {
+                    "source": name,
+                    "text": "\n\n".join(ln.text for ln in lines if ln.label == "article"),
+                }
                 if args.labels:
                     row["lines"] = [asdict(ln) for ln in lines]
                 out.write(json.dumps(row, ensure_ascii=False) + "\n")
@@ -727,15 +828,23 @@ def cmd_clean_text(args: argparse.Namespace) -> int:
 def add_clean_text_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Register ``clean-text`` on the CLI's subparsers; return its parser."""
     p = subparsers.add_parser(
-        "clean-text", help="keep the story lines of already flattened plain text",
+        "clean-text",
+        help="keep the story lines of already flattened plain text",
         description="Label every line of plain-text dumps (article / teaser / chrome) "
-                    "and print the article lines. Reads stdin when no file is given.")
+        "and print the article lines. Reads stdin when no file is given.",
+    )
     p.add_argument("paths", nargs="*", help="text files or folders of *.txt (default: stdin)")
-    p.add_argument("--labels", action="store_true",
-                   help="print every line as label<TAB>probability<TAB>text "
-                        "(with --jsonl: add a `lines` list)")
-    p.add_argument("--jsonl", action="store_true",
-                   help="one JSON line a file: source, text (and lines with --labels)")
+    p.add_argument(
+        "--labels",
+        action="store_true",
+        help="print every line as label<TAB>probability<TAB>text "
+        "(with --jsonl: add a `lines` list)",
+    )
+    p.add_argument(
+        "--jsonl",
+        action="store_true",
+        help="one JSON line a file: source, text (and lines with --labels)",
+    )
     p.add_argument("-o", "--output", help="output file (default: stdout)")
     p.add_argument("--threshold", type=float, help="P(article) needed to keep a line")
     p.add_argument("--model", help="line model file (default: the shipped line model)")
@@ -752,13 +861,19 @@ def flatten_html(data: bytes) -> str:
     import html_text
 
     from .segment import decode_html
+
     _, text = decode_html(data)
     return html_text.extract_text(text, **HTML_TEXT_OPTIONS)
 
 
-def evaluate_flattened(split: str | None = None, *, line_model: Path = LINE_MODEL,
-                       block_model: Path | None = None, threshold: float | None = None,
-                       corpus: str = "readability") -> dict[str, Any]:
+def evaluate_flattened(
+    split: str | None = None,
+    *,
+    line_model: Path = LINE_MODEL,
+    block_model: Path | None = None,
+    threshold: float | None = None,
+    corpus: str = "readability",
+) -> dict[str, Any]:
     """Full-text F1 of the line model on html-text dumps of a corpus, beside the
     block model on the same pages (``title + "\\n\\n" + text``)."""
     from importlib import metadata
@@ -795,19 +910,30 @@ def evaluate_flattened(split: str | None = None, *, line_model: Path = LINE_MODE
                 text = ""
             block_scores.append(fulltext_page(text, ref))
     result: dict[str, Any] = {
-        "corpus": corpus, "split": split or "all", "pages": len(pages),
+        "corpus": corpus,
+        "split": split or "all",
+        "pages": len(pages),
         "flattener": f"html-text {metadata.version('html-text')} "
-                     f"extract_text({', '.join(f'{k}={v!r}' for k, v in HTML_TEXT_OPTIONS.items())})",
-        "line_model": {**fulltext_summary(line_scores), "threshold": cleaner.threshold,
-                       "model_version": cleaner.model_version},
+        f"extract_text({', '.join(f'{k}={v!r}' for k, v in HTML_TEXT_OPTIONS.items())})",
+        "line_model": {
+            **fulltext_summary(line_scores),
+            "threshold": cleaner.threshold,
+            "model_version": cleaner.model_version,
+        },
     }
-    result["block_model"] = (fulltext_summary(block_scores) if extractor is not None
-                             else {"error": block_error})
+    result["block_model"] = (
+        fulltext_summary(block_scores) if extractor is not None else {"error": block_error}
+    )
     return result
 
 
-def sweep_flattened(thresholds: Iterable[float], split: str = "dev", *,
-                    line_model: Path = LINE_MODEL, corpus: str = "readability") -> dict[float, float]:
+def sweep_flattened(
+    thresholds: Iterable[float],
+    split: str = "dev",
+    *,
+    line_model: Path = LINE_MODEL,
+    corpus: str = "readability",
+) -> dict[float, float]:
     """Full-text F1 of the line model per threshold on one split (probabilities once)."""
     from . import corpora
 
@@ -836,9 +962,11 @@ def format_flattened(result: dict[str, Any]) -> str:
     """The evaluation as a short table for the terminal."""
     if "error" in result:
         return f"flattened {result['corpus']}: {result['error']}"
-    rows = [f"\n{result['corpus']} flattened by {result['flattener']} "
-            f"(full-text, {result['pages']} pages, split {result['split']})",
-            f"  {'model':<18} {'F1':>6} {'prec':>6} {'recall':>6}"]
+    rows = [
+        f"\n{result['corpus']} flattened by {result['flattener']} "
+        f"(full-text, {result['pages']} pages, split {result['split']})",
+        f"  {'model':<18} {'F1':>6} {'prec':>6} {'recall':>6}",
+    ]
     for name in ("line_model", "block_model"):
         s = result[name]
         if "error" in s:
@@ -846,4 +974,3 @@ def format_flattened(result: dict[str, Any]) -> str:
         else:
             rows.append(f"  {name:<18} {s['f1']:6.3f} {s['precision']:6.3f} {s['recall']:6.3f}")
     return "\n".join(rows)
-

@@ -8,6 +8,7 @@ public article-extraction benchmark's metric).
 snippet: white-space-collapsed substring checks of "with" and "without"
 sentences, counts summed over pages.
 """
+
 from __future__ import annotations
 
 import re
@@ -25,7 +26,7 @@ def shingles(text: str, size: int = SHINGLE) -> Counter[tuple[str, ...]]:
         return Counter()
     if len(toks) < size:
         return Counter([tuple(toks)])
-    return Counter(tuple(toks[i:i + size]) for i in range(len(toks) - size + 1))
+    return Counter(tuple(toks[i : i + size]) for i in range(len(toks) - size + 1))
 
 
 @dataclass(slots=True)
@@ -83,7 +84,9 @@ class SnippetCounts:
 
     @property
     def f1(self) -> float:
-        return 2 * self.tp / (2 * self.tp + self.fp + self.fn) if self.tp + self.fp + self.fn else 0.0
+        return (
+            2 * self.tp / (2 * self.tp + self.fp + self.fn) if self.tp + self.fp + self.fn else 0.0
+        )
 
     @property
     def precision(self) -> float:

@@ -5,6 +5,7 @@ the scikit-learn version it was trained with.  A mismatch refuses with the
 command that rebuilds the model (dragnet's users' top complaint was models
 that silently stopped unpickling after an upgrade).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -15,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import joblib
-from threadpoolctl import threadpool_limits
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.pipeline import Pipeline
+from threadpoolctl import threadpool_limits
 
 from .features import BlockFeatures
 
@@ -41,14 +42,22 @@ def build_pipeline(cv: Any = 3) -> Pipeline:
     booster = HistGradientBoostingClassifier(
         # few, larger trees: prediction cost is per tree (measured on the dev
         # corpora: 80 x 127 leaves scored as well as 250 x 31, at a third of the time)
-        max_iter=80, learning_rate=0.12, max_leaf_nodes=127, min_samples_leaf=30,
-        l2_regularization=1.0, max_features=0.5, class_weight="balanced", early_stopping=False,
+        max_iter=80,
+        learning_rate=0.12,
+        max_leaf_nodes=127,
+        min_samples_leaf=30,
+        l2_regularization=1.0,
+        max_features=0.5,
+        class_weight="balanced",
+        early_stopping=False,
         random_state=0,
     )
-    return Pipeline([
-        ("features", BlockFeatures()),
-        ("model", CalibratedClassifierCV(booster, method="isotonic", cv=cv, ensemble=False)),
-    ])
+    return Pipeline(
+        [
+            ("features", BlockFeatures()),
+            ("model", CalibratedClassifierCV(booster, method="isotonic", cv=cv, ensemble=False)),
+        ]
+    )
 
 
 def single_threaded() -> None:
@@ -86,11 +95,11 @@ def save_model(estimator: Any, path: Path, card: dict[str, Any]) -> dict[str, An
     """Write the model and its card; return the card as written."""
     path.parent.mkdir(parents=True, exist_ok=True)
     joblib.dump(estimator, path, compress=3)
-    card = {**card, "versions": versions(), "sha256": file_sha256(path),
-            "file": path.name}
+    card = {**card, "versions": versions(), "sha256": file_sha256(path), "file": path.name}
     card["model_version"] = f"{path.stem}-{card['sha256'][:12]}"
-    card_path(path).write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n",
-                               encoding="utf-8")
+    card_path(path).write_text(
+        json.dumps(card, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
     return card
 
 
@@ -112,12 +121,14 @@ def load_model(path: Path) -> tuple[Any, dict[str, Any]]:
         raise ModelError(
             f"model file {path} does not match its card (SHA-256 {actual[:12]}..., "
             f"card says {str(card.get('sha256'))[:12]}...): it was altered or replaced; "
-            f"refusing to unpickle it; {RETRAIN_HINT}")
+            f"refusing to unpickle it; {RETRAIN_HINT}"
+        )
     trained = card.get("versions", {}).get("scikit-learn")
     installed = metadata.version("scikit-learn")
     if trained != installed:
         raise ModelError(
             f"model {path} was trained with scikit-learn {trained}, this is {installed}; "
-            f"{RETRAIN_HINT}, or install scikit-learn=={trained}")
+            f"{RETRAIN_HINT}, or install scikit-learn=={trained}"
+        )
     single_threaded()
     return joblib.load(path), card

@@ -11,6 +11,7 @@ produces and returning the paths it wrote:
 Charts use matplotlib's Agg canvas directly (no pyplot, no display, no global
 state), so the writers are safe in any process.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -69,12 +70,18 @@ def _cell(value: object) -> str:
 
 def _fmt(value: object, spec: str) -> object:
     """A number in ``spec`` format; anything else (a missing "") as it is."""
-    return format(value, spec) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
+    return (
+        format(value, spec)
+        if isinstance(value, (int, float)) and not isinstance(value, bool)
+        else value
+    )
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]:
-    lines = ["| " + " | ".join(_cell(h) for h in header) + " |",
-             "|" + "|".join("---" for _ in header) + "|"]
+    lines = [
+        "| " + " | ".join(_cell(h) for h in header) + " |",
+        "|" + "|".join("---" for _ in header) + "|",
+    ]
     lines += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in rows]
     return lines
 
@@ -94,8 +101,13 @@ def _write(path: Path, lines: list[str]) -> Path:
 # evaluation
 
 
-def write_eval_report(results: Mapping[str, Any], worst_pages: Sequence[Mapping[str, Any]],
-                      out_dir: Path, *, extractor: Extractor | None = None) -> list[Path]:
+def write_eval_report(
+    results: Mapping[str, Any],
+    worst_pages: Sequence[Mapping[str, Any]],
+    out_dir: Path,
+    *,
+    extractor: Extractor | None = None,
+) -> list[Path]:
     """Write ``eval.md``, ``eval.png`` and the worst pages' explain reports.
 
     ``results`` is what :func:`classifier.evaluate.write_json` writes::
@@ -118,23 +130,40 @@ def write_eval_report(results: Mapping[str, Any], worst_pages: Sequence[Mapping[
     written.
     """
     out_dir = Path(out_dir)
-    lines = ["# Evaluation", "", "![F1, precision and recall per corpus and extractor](eval.png)", ""]
+    lines = [
+        "# Evaluation",
+        "",
+        "![F1, precision and recall per corpus and extractor](eval.png)",
+        "",
+    ]
     for corpus, res in results.items():
         scores = res.get("scores", {})
         names = _ordered(list(scores))
         extra = sorted({k for s in scores.values() for k in s} - set(EVAL_METRICS))
         lines += [f"## {corpus} ({res.get('metric', '?')})", ""]
-        lines += _table(["extractor", "F1", "precision", "recall", *extra],
-                        [[n, *(scores[n].get(m, float("nan")) for m in EVAL_METRICS),
-                          *(scores[n].get(k, "") for k in extra)] for n in names])
+        lines += _table(
+            ["extractor", "F1", "precision", "recall", *extra],
+            [
+                [
+                    n,
+                    *(scores[n].get(m, float("nan")) for m in EVAL_METRICS),
+                    *(scores[n].get(k, "") for k in extra),
+                ]
+                for n in names
+            ],
+        )
         lines.append("")
     written = [_save(_eval_chart(results), out_dir / "eval.png")]
     if worst_pages:
         rows, explained = _explain_worst(worst_pages, out_dir, extractor)
         written += explained
-        lines += ["## Worst pages", "",
-                  "Each link opens the page's explain report: every block with its label, "
-                  "probability and the features that weighed most.", ""] + rows
+        lines += [
+            "## Worst pages",
+            "",
+            "Each link opens the page's explain report: every block with its label, "
+            "probability and the features that weighed most.",
+            "",
+        ] + rows
     written.insert(0, _write(out_dir / "eval.md", lines))
     return written
 
@@ -166,14 +195,18 @@ def explain_name(corpus: str, page_id: object) -> str:
     return _UNSAFE_NAME.sub("_", f"{corpus}-{page_id}").strip("._") + ".html"
 
 
-def _explain_worst(rows: Sequence[Mapping[str, Any]], out_dir: Path,
-                   extractor: Extractor | None) -> tuple[list[str], list[Path]]:
+def _explain_worst(
+    rows: Sequence[Mapping[str, Any]], out_dir: Path, extractor: Extractor | None
+) -> tuple[list[str], list[Path]]:
     """The worst-pages table and the explain reports it links to."""
     from .explain import explain_html
     from .segment import SegmentationError
 
-    optional = [k for k in ("f1", "precision", "recall", "tp", "fp", "fn", "note")
-                if any(k in r for r in rows)]
+    optional = [
+        k
+        for k in ("f1", "precision", "recall", "tp", "fp", "fn", "note")
+        if any(k in r for r in rows)
+    ]
     table, written = [], []
     for row in rows:
         name = explain_name(str(row["corpus"]), row["id"])
@@ -192,10 +225,13 @@ def _explain_worst(rows: Sequence[Mapping[str, Any]], out_dir: Path,
             written.append(target)
             link = f"[{_md_text(row['id'])}]({EXPLAIN_DIR}/{name})"
         table.append([row["corpus"], link, *(row.get(k, "") for k in optional)])
-    lines = ["| corpus | page | " + " | ".join(optional) + " |" if optional else "| corpus | page |",
-             "|" + "|".join("---" for _ in range(2 + len(optional))) + "|"]
-    lines += ["| " + " | ".join(v if i == 1 else _cell(v) for i, v in enumerate(r)) + " |"
-              for r in table]
+    lines = [
+        "| corpus | page | " + " | ".join(optional) + " |" if optional else "| corpus | page |",
+        "|" + "|".join("---" for _ in range(2 + len(optional))) + "|",
+    ]
+    lines += [
+        "| " + " | ".join(v if i == 1 else _cell(v) for i, v in enumerate(r)) + " |" for r in table
+    ]
     return lines, written
 
 
@@ -233,34 +269,61 @@ def write_bench_report(results: Mapping[str, Any], out_dir: Path) -> list[Path]:
     if floor:
         lines += [f"The floor is `{floor}`: parsing the same bytes and nothing else.", ""]
     header = ["extractor", "median ms/page", "p95 ms/page", "mean ms/page", "pages"]
-    lines += _table(header + (["peak MiB"] if has_mem else []),
-                    [[n, *(_fmt(extractors[n].get(k, ""), ".2f") for k in ("median_ms", "p95_ms", "mean_ms")),
-                      extractors[n].get("pages", ""),
-                      *([_fmt(extractors[n].get("peak_mb", ""), ".1f")] if has_mem else [])]
-                     for n in names])
+    lines += _table(
+        header + (["peak MiB"] if has_mem else []),
+        [
+            [
+                n,
+                *(
+                    _fmt(extractors[n].get(k, ""), ".2f")
+                    for k in ("median_ms", "p95_ms", "mean_ms")
+                ),
+                extractors[n].get("pages", ""),
+                *([_fmt(extractors[n].get("peak_mb", ""), ".1f")] if has_mem else []),
+            ]
+            for n in names
+        ],
+    )
     if crawl:
         lines += ["", "## Crawl", ""]
-        lines += _table(["run", "pages/s", "pages"],
-                        [[k.replace("_", " "), _fmt(v.get("pages_per_s", ""), ".1f"), v.get("pages", "")]
-                         for k, v in crawl.items()])
+        lines += _table(
+            ["run", "pages/s", "pages"],
+            [
+                [k.replace("_", " "), _fmt(v.get("pages_per_s", ""), ".1f"), v.get("pages", "")]
+                for k, v in crawl.items()
+            ],
+        )
     if env:
         lines += ["", "## Environment", ""] + [f"- {k}: {v}" for k, v in env.items()]
     chart = _save(_bench_chart(extractors, names, floor, crawl, has_mem), out_dir / "bench.png")
     return [_write(out_dir / "bench.md", lines), chart]
 
 
-def _bench_parts(results: Mapping[str, Any]
-                 ) -> tuple[dict[str, Any], str | None, dict[str, Any], dict[str, Any]]:
+def _bench_parts(
+    results: Mapping[str, Any],
+) -> tuple[dict[str, Any], str | None, dict[str, Any], dict[str, Any]]:
     if "extractors" in results:
         extractors = dict(results["extractors"])
     else:
-        extractors = {k: v for k, v in results.items() if isinstance(v, Mapping) and "median_ms" in v}
+        extractors = {
+            k: v for k, v in results.items() if isinstance(v, Mapping) and "median_ms" in v
+        }
     floor = results.get("floor") or next((n for n in extractors if FLOOR_MARK in n), None)
-    return extractors, floor, dict(results.get("crawl") or {}), dict(results.get("environment") or {})
+    return (
+        extractors,
+        floor,
+        dict(results.get("crawl") or {}),
+        dict(results.get("environment") or {}),
+    )
 
 
-def _bench_chart(extractors: Mapping[str, Any], names: list[str], floor: str | None,
-                 crawl: Mapping[str, Any], has_mem: bool) -> Figure:
+def _bench_chart(
+    extractors: Mapping[str, Any],
+    names: list[str],
+    floor: str | None,
+    crawl: Mapping[str, Any],
+    has_mem: bool,
+) -> Figure:
     panels = 1 + has_mem + bool(crawl)
     fig = _figure(4.6 * panels, max(2.4, 0.45 * len(names) + 1.4))
     axes = list(fig.subplots(1, panels, squeeze=False)[0])
@@ -271,8 +334,13 @@ def _bench_chart(extractors: Mapping[str, Any], names: list[str], floor: str | N
     ax.barh([y - 0.2 for y in ys], med, 0.4, label="median", color="C0")
     ax.barh([y + 0.2 for y in ys], p95, 0.4, label="p95", color="C1")
     if floor is not None and floor in extractors:
-        ax.axvline(float(extractors[floor].get("median_ms", 0)), color="k", ls=":", lw=1,
-                   label="parse floor (median)")
+        ax.axvline(
+            float(extractors[floor].get("median_ms", 0)),
+            color="k",
+            ls=":",
+            lw=1,
+            label="parse floor (median)",
+        )
     ax.set_yticks(list(ys), names)
     ax.invert_yaxis()
     ax.set_xlabel("ms/page")
@@ -320,30 +388,57 @@ def write_train_report(card: Mapping[str, Any], out_dir: Path) -> list[Path]:
     out_dir = Path(out_dir)
     cv = card.get("cv_metrics") or {}
     labels = list(card.get("labels") or cv.get("per_class", {}))
-    lines = ["# Block model", "",
-             f"- model: `{card.get('model_version', '?')}`",
-             f"- trained on {card.get('n_blocks', '?')} blocks, {card.get('n_pages', '?')} pages, "
-             f"{len(card.get('layouts', []))} layouts",
-             "- blocks per label: " + ", ".join(f"{k} {v}" for k, v in card.get("label_counts", {}).items()),
-             f"- decision threshold P(article) \u2265 {card.get('threshold', '?')}", ""]
+    lines = [
+        "# Block model",
+        "",
+        f"- model: `{card.get('model_version', '?')}`",
+        f"- trained on {card.get('n_blocks', '?')} blocks, {card.get('n_pages', '?')} pages, "
+        f"{len(card.get('layouts', []))} layouts",
+        "- blocks per label: "
+        + ", ".join(f"{k} {v}" for k, v in card.get("label_counts", {}).items()),
+        f"- decision threshold P(article) \u2265 {card.get('threshold', '?')}",
+        "",
+    ]
     if not cv:
         lines.append("No cross-validation was run (trained with `--no-cv`).")
         return [_write(out_dir / "train.md", lines)]
-    lines += [f"## Cross-validation, grouped by {cv.get('grouped_by', '?')} "
-              f"({cv.get('folds', '?')} folds)", "",
-              "Every score comes from layouts the model did not train on.", ""]
+    lines += [
+        f"## Cross-validation, grouped by {cv.get('grouped_by', '?')} "
+        f"({cv.get('folds', '?')} folds)",
+        "",
+        "Every score comes from layouts the model did not train on.",
+        "",
+    ]
     per = cv.get("per_class", {})
-    lines += _table(["label", "precision", "recall", "F1", "blocks"],
-                    [[lab, *(per[lab].get(k, float("nan")) for k in ("precision", "recall", "f1")),
-                      per[lab].get("support", "")] for lab in labels if lab in per])
+    lines += _table(
+        ["label", "precision", "recall", "F1", "blocks"],
+        [
+            [
+                lab,
+                *(per[lab].get(k, float("nan")) for k in ("precision", "recall", "f1")),
+                per[lab].get("support", ""),
+            ]
+            for lab in labels
+            if lab in per
+        ],
+    )
     if "accuracy" in cv:
         lines += ["", f"Accuracy: {cv['accuracy']:.3f}"]
     matrix = cv.get("confusion") or []
     if matrix:
-        lines += ["", "## Confusion matrix", "", "![confusion matrix](confusion.png)", "",
-                  "Rows: true label; columns: predicted label.", ""]
-        lines += _table(["true \u2193 predicted \u2192", *labels],
-                        [[lab, *matrix[i]] for i, lab in enumerate(labels)])
+        lines += [
+            "",
+            "## Confusion matrix",
+            "",
+            "![confusion matrix](confusion.png)",
+            "",
+            "Rows: true label; columns: predicted label.",
+            "",
+        ]
+        lines += _table(
+            ["true \u2193 predicted \u2192", *labels],
+            [[lab, *matrix[i]] for i, lab in enumerate(labels)],
+        )
         chart = _save(_confusion_chart(matrix, labels), out_dir / "confusion.png")
         return [_write(out_dir / "train.md", lines), chart]
     return [_write(out_dir / "train.md", lines)]
@@ -357,8 +452,15 @@ def _confusion_chart(matrix: Sequence[Sequence[int]], labels: list[str]) -> Figu
     image = ax.imshow(shares, cmap="Blues", vmin=0, vmax=1)
     for i, row in enumerate(matrix):
         for j, count in enumerate(row):
-            ax.text(j, i, f"{count}\n{shares[i][j]:.0%}", ha="center", va="center", fontsize=8,
-                    color="white" if shares[i][j] > 0.6 else "black")
+            ax.text(
+                j,
+                i,
+                f"{count}\n{shares[i][j]:.0%}",
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="white" if shares[i][j] > 0.6 else "black",
+            )
     ax.set_xticks(range(len(labels)), labels)
     ax.set_yticks(range(len(labels)), labels)
     ax.set_xlabel("predicted")

@@ -8,6 +8,7 @@ Invisible content (script, style, noscript, template, ``hidden``,
 Two layers, as in html-text: :func:`parse_html` decodes and parses once;
 :func:`blockify` walks an already parsed tree.  :func:`segment` does both.
 """
+
 from __future__ import annotations
 
 import json
@@ -145,8 +146,12 @@ def decode_html(data: bytes | str, content_type: str | None = None) -> tuple[str
 
 _WRAPPER_RUN = re.compile(r"(<[a-zA-Z][a-zA-Z0-9]*>|</[a-zA-Z][a-zA-Z0-9]*>)(?:\s*\1){63,}")
 _PARSER = etree.HTMLParser(
-    remove_comments=True, remove_pis=True, huge_tree=True, encoding="utf-8",
-    no_network=True, collect_ids=False,
+    remove_comments=True,
+    remove_pis=True,
+    huge_tree=True,
+    encoding="utf-8",
+    no_network=True,
+    collect_ids=False,
 )
 
 
@@ -236,9 +241,14 @@ class _Walker:
         if text:
             owner = self.owners[-1] if self.owners else 0
             block = Block(
-                index=len(self.blocks), text=text, tag=self.el.tag[owner] if self.el.tag else "",
-                path=self.path_of(owner), element=owner, n_links=self.n_links,
-                link_chars=min(self.link_chars, len(text)), links=self.links,
+                index=len(self.blocks),
+                text=text,
+                tag=self.el.tag[owner] if self.el.tag else "",
+                path=self.path_of(owner),
+                element=owner,
+                n_links=self.n_links,
+                link_chars=min(self.link_chars, len(text)),
+                links=self.links,
             )
             if self.with_labels:
                 self.set_label(block)
@@ -315,12 +325,13 @@ class _Walker:
                 seg = f"{tag}.{first[0]}"
         elif eid:
             seg = f"{tag}#{eid}"
-        del self.segs[len(self.stack) - 1:]
+        del self.segs[len(self.stack) - 1 :]
         self.segs.append(seg)
         if self.with_labels:
             label = attrs.get(LABEL_ATTR)
-            self.label_stack.append((label.strip(), el.sourceline or 0) if label is not None
-                                    else self.label_stack[-1])
+            self.label_stack.append(
+                (label.strip(), el.sourceline or 0) if label is not None else self.label_stack[-1]
+            )
         if tag in vocab.BLOCK_TAGS:
             self.flush()
             self.owners.append(idx)
@@ -427,15 +438,21 @@ def blockify(root: etree._Element, *, with_labels: bool = False) -> Page:
             w.close(el, tag)
             w.add_text(el.tail)
     w.flush()
-    page = Page(blocks=w.blocks, elements=w.el, title=w.title, meta=w.meta,
-                jsonld=w.jsonld, lang=w.lang)
+    page = Page(
+        blocks=w.blocks, elements=w.el, title=w.title, meta=w.meta, jsonld=w.jsonld, lang=w.lang
+    )
     for block in page.blocks:
         block.page = page
     return page
 
 
-def segment(data: bytes | str, *, url: str | None = None, content_type: str | None = None,
-            with_labels: bool = False) -> Page:
+def segment(
+    data: bytes | str,
+    *,
+    url: str | None = None,
+    content_type: str | None = None,
+    with_labels: bool = False,
+) -> Page:
     """Decode, parse and blockify one page."""
     root, encoding = parse_html(data, content_type)
     page = blockify(root, with_labels=with_labels)

@@ -4,6 +4,7 @@ Pages live in ``training_data/pages/<layout>/<slug>.html`` with ``data-label``
 attributes (format in training_data/README.md).  Cross-validation is grouped
 by layout: every score is on layouts the model did not train on.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -51,17 +52,22 @@ def check_page(path: Path, page: Page) -> list[str]:
     for b in page.blocks:
         where = f"{path}:{b.label_line or 1}"
         if b.label is None:
-            errors.append(f"{where}: block {b.text[:50]!r} has no data-label "
-                          "(label it or an ancestor)")
+            errors.append(
+                f"{where}: block {b.text[:50]!r} has no data-label (label it or an ancestor)"
+            )
         elif b.label not in LABELS:
             errors.append(f"{where}: data-label={b.label!r} is not one of {', '.join(LABELS)}")
         if b.mixed:
-            errors.append(f"{where}: block {b.text[:50]!r} mixes labels "
-                          f"{b.label} and {', '.join(b.mixed)}; label a block element instead")
+            errors.append(
+                f"{where}: block {b.text[:50]!r} mixes labels "
+                f"{b.label} and {', '.join(b.mixed)}; label a block element instead"
+            )
     return errors
 
 
-def load_pages(root: Path = TRAINING_DIR, *, strict: bool = True) -> tuple[list[LabelledPage], list[str]]:
+def load_pages(
+    root: Path = TRAINING_DIR, *, strict: bool = True
+) -> tuple[list[LabelledPage], list[str]]:
     """Read and segment every training page; return pages and errors."""
     pages, errors = [], []
     files = page_files(root)
@@ -103,7 +109,9 @@ def flatten(pages: list[LabelledPage]) -> tuple[list[Block], np.ndarray, np.ndar
     return blocks, labels, groups
 
 
-def grouped_splits(groups: np.ndarray, n_splits: int = CV_FOLDS) -> list[tuple[np.ndarray, np.ndarray]]:
+def grouped_splits(
+    groups: np.ndarray, n_splits: int = CV_FOLDS
+) -> list[tuple[np.ndarray, np.ndarray]]:
     """Deterministic GroupKFold splits (no shuffling: same data, same folds)."""
     n = min(n_splits, len(set(groups)))
     return list(GroupKFold(n_splits=n).split(np.zeros(len(groups)), groups=groups))
@@ -122,12 +130,19 @@ def cross_validate(blocks: list[Block], labels: np.ndarray, groups: np.ndarray) 
 
 def cv_report(labels: np.ndarray, predicted: np.ndarray, groups: np.ndarray) -> dict[str, Any]:
     """Per-class precision/recall/F1, accuracy and confusion of out-of-fold predictions."""
-    p, r, f, s = precision_recall_fscore_support(labels, predicted, labels=list(LABELS),
-                                                 zero_division=0)
+    p, r, f, s = precision_recall_fscore_support(
+        labels, predicted, labels=list(LABELS), zero_division=0
+    )
     return {
-        "per_class": {lab: {"precision": round(float(p[i]), 4), "recall": round(float(r[i]), 4),
-                            "f1": round(float(f[i]), 4), "support": int(s[i])}
-                      for i, lab in enumerate(LABELS)},
+        "per_class": {
+            lab: {
+                "precision": round(float(p[i]), 4),
+                "recall": round(float(r[i]), 4),
+                "f1": round(float(f[i]), 4),
+                "support": int(s[i]),
+            }
+            for i, lab in enumerate(LABELS)
+        },
         "accuracy": round(float(np.mean(predicted == labels)), 4),
         "confusion": confusion_matrix(labels, predicted, labels=list(LABELS)).tolist(),
         "grouped_by": "layout",
@@ -135,7 +150,9 @@ def cv_report(labels: np.ndarray, predicted: np.ndarray, groups: np.ndarray) -> 
     }
 
 
-def train(root: Path = TRAINING_DIR, out: Path = BLOCK_MODEL, *, evaluate: bool = True) -> dict[str, Any]:
+def train(
+    root: Path = TRAINING_DIR, out: Path = BLOCK_MODEL, *, evaluate: bool = True
+) -> dict[str, Any]:
     """Train the block model from ``root``; write model and card; return the card."""
     single_threaded()
     pages, errors = load_pages(root)
@@ -147,8 +164,9 @@ def train(root: Path = TRAINING_DIR, out: Path = BLOCK_MODEL, *, evaluate: bool 
     missing = set(LABELS) - set(labels)
     if missing:
         raise DataError(f"{root}: no block labelled {', '.join(sorted(missing))}")
-    logger.info("training on %d blocks from %d pages, %d layouts",
-                len(blocks), len(pages), len(set(groups)))
+    logger.info(
+        "training on %d blocks from %d pages, %d layouts", len(blocks), len(pages), len(set(groups))
+    )
     metrics = cross_validate(blocks, labels, groups) if evaluate else {}
     model = build_pipeline(cv=grouped_splits(groups, 3))
     model.fit(blocks, labels)

@@ -5,6 +5,7 @@ links (teaser links first); the pipeline needs the article text and the
 page's metadata.  :class:`PageAnalyser` parses once, classifies once, and
 reads metadata from the same tree.
 """
+
 from __future__ import annotations
 
 import logging
@@ -65,17 +66,29 @@ def page_metadata(root: etree._Element, page: Page) -> dict[str, Any]:
     which also reads ``<time>`` elements, URLs and visible date lines.
     """
     declared, jsonld, url = page.meta, page.jsonld, page.url
-    article = next((j for j in jsonld if "NewsArticle" in str(j.get("@type"))
-                    or "Article" in str(j.get("@type"))), {})
+    article = next(
+        (
+            j
+            for j in jsonld
+            if "NewsArticle" in str(j.get("@type")) or "Article" in str(j.get("@type"))
+        ),
+        {},
+    )
     published = _iso(article.get("datePublished")) or _iso(declared.get("article:published_time"))
     modified = _iso(article.get("dateModified")) or _iso(declared.get("article:modified_time"))
     if published is None:
         # htmldate wants lxml.html elements; ours come from etree's parser
-        found = find_date(etree.tostring(root, encoding="unicode"), url=url,
-                          original_date=True, extensive_search=False, outputformat="%Y-%m-%d")
+        found = find_date(
+            etree.tostring(root, encoding="unicode"),
+            url=url,
+            original_date=True,
+            extensive_search=False,
+            outputformat="%Y-%m-%d",
+        )
         published = found or None
     authors = _names(article.get("author")) or (
-        [declared["author"]] if declared.get("author") else [])
+        [declared["author"]] if declared.get("author") else []
+    )
     canonical = declared.get("canonical") or declared.get("og:url") or None
     return {
         "canonical_url": canonicalize_url(canonical) if canonical else None,
@@ -102,8 +115,11 @@ class PageAnalyser:
             model = settings.get("NEWSFILTER_MODEL") or BLOCK_MODEL
             threshold = settings.getfloat("NEWSFILTER_THRESHOLD", -1.0)
             cost = settings.getfloat("NEWSFILTER_SWITCH_COST", -1.0)
-            extractor = Extractor(Path(model), threshold=threshold if threshold >= 0 else None,
-                                  switch_cost=cost if cost >= 0 else None)
+            extractor = Extractor(
+                Path(model),
+                threshold=threshold if threshold >= 0 else None,
+                switch_cost=cost if cost >= 0 else None,
+            )
             analyser = cls(extractor, settings.getint("NEWSFILTER_MIN_STORY_CHARS", 0))
             setattr(crawler, ANALYSER_ATTR, analyser)
         return analyser

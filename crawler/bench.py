@@ -6,6 +6,7 @@ the shipped polite settings (AutoThrottle and a download delay, as a real
 crawl runs) and an unthrottled crawl, where the classifier's CPU cost shows
 in full.
 """
+
 from __future__ import annotations
 
 import json
@@ -21,8 +22,14 @@ ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "crawler" / "demo" / "site"
 REGIMES = {
     "polite": [],  # the shipped settings
-    "unthrottled": ["-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0",
-                    "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8"],
+    "unthrottled": [
+        "-s",
+        "AUTOTHROTTLE_ENABLED=False",
+        "-s",
+        "DOWNLOAD_DELAY=0",
+        "-s",
+        "CONCURRENT_REQUESTS_PER_DOMAIN=8",
+    ],
 }
 # An unthrottled crawl of ~40 pages takes a second or two, so one run is
 # noise; the median of several, alternating with and without, is not.
@@ -32,17 +39,36 @@ REPEATS = {"polite": 1, "unthrottled": 5}
 def crawl_once(base_url: str, extra: list[str], classify: bool) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         stats_file = Path(tmp) / "stats.json"
-        cmd = [sys.executable, "-m", "scrapy", "crawl", "news", "-a", f"url={base_url}/",
-               "-s", f"NEWSFILTER_STATS_FILE={stats_file}", "-s", "LOG_LEVEL=ERROR",
-               "-s", f"NEWSFILTER_CLASSIFY={classify}", "-s", "FEEDS={}", *extra]
+        cmd = [
+            sys.executable,
+            "-m",
+            "scrapy",
+            "crawl",
+            "news",
+            "-a",
+            f"url={base_url}/",
+            "-s",
+            f"NEWSFILTER_STATS_FILE={stats_file}",
+            "-s",
+            "LOG_LEVEL=ERROR",
+            "-s",
+            f"NEWSFILTER_CLASSIFY={classify}",
+            "-s",
+            "FEEDS={}",
+            *extra,
+        ]
         if not classify:
             cmd += ["-s", "ITEM_PIPELINES={}"]
         subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True, timeout=600)
         stats = json.loads(stats_file.read_text())
     pages = stats.get("response_received_count", 0)
     seconds = float(stats.get("elapsed_time_seconds", 0.0)) or 1e-9
-    return {"pages": pages, "seconds": seconds, "pages_per_s": pages / seconds,
-            "items": stats.get("item_scraped_count", 0)}
+    return {
+        "pages": pages,
+        "seconds": seconds,
+        "pages_per_s": pages / seconds,
+        "items": stats.get("item_scraped_count", 0),
+    }
 
 
 def _median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:

@@ -1,4 +1,5 @@
 """Write the crawl's stats to a JSON file when it closes (NEWSFILTER_STATS_FILE)."""
+
 from __future__ import annotations
 
 import json
@@ -33,7 +34,9 @@ class StatsFile:
         stats = dict(self.crawler.stats.get_stats())
         stats["finish_reason"] = reason
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.path.write_text(json.dumps(stats, indent=2, default=_jsonable) + "\n", encoding="utf-8")
+        self.path.write_text(
+            json.dumps(stats, indent=2, default=_jsonable) + "\n", encoding="utf-8"
+        )
         logger.info("Wrote crawl stats to %s", self.path)
 
 

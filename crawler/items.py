@@ -5,6 +5,7 @@ it stable).  Its names follow the classifier's JSONL (`title`, `text`); the
 README maps each to zyte-common-items' Article (`headline`, `articleBody`,
 `datePublished`, ...).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

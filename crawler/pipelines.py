@@ -1,4 +1,5 @@
 """Item pipeline: keep only the article of each fetched page, once per story."""
+
 from __future__ import annotations
 
 import hashlib
@@ -83,7 +84,8 @@ class ArticlePipeline:
         if analysis is None:
             try:
                 analysis = PageAnalyser.for_crawler(self.crawler).analyse(
-                    item.body, url=item.url, encoding=item.encoding)
+                    item.body, url=item.url, encoding=item.encoding
+                )
             except SegmentationError as exc:
                 self.stats.inc_value("newsfilter/unparsable")
                 raise DropItem(f"{item.url}: cannot parse: {exc}") from exc
@@ -101,13 +103,20 @@ class ArticlePipeline:
         self.seen_hashes.add(digest)
         self.stats.inc_value("newsfilter/articles")
         article = ArticleItem(
-            url=item.url, canonical_url=meta.get("canonical_url"), site=item.site,
-            title=extraction.title, published=meta.get("published"),
-            modified=meta.get("modified"), authors=meta.get("authors", []),
-            language=meta.get("language"), text=extraction.text,
+            url=item.url,
+            canonical_url=meta.get("canonical_url"),
+            site=item.site,
+            title=extraction.title,
+            published=meta.get("published"),
+            modified=meta.get("modified"),
+            authors=meta.get("authors", []),
+            language=meta.get("language"),
+            text=extraction.text,
             teasers=teaser_links(analysis, item.url),
-            word_count=len(extraction.text.split()), model_version=extraction.model_version,
-            fetched_at=item.fetched_at, content_sha1=digest,
+            word_count=len(extraction.text.split()),
+            model_version=extraction.model_version,
+            fetched_at=item.fetched_at,
+            content_sha1=digest,
         )
         if self.seen_log is not None:
             self.seen_log.write(f"{key}\t{digest}\n")

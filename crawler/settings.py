@@ -4,6 +4,7 @@ Polite by default: robots.txt obeyed, AutoThrottle on, two requests at a time
 per domain, an identifying User-Agent.  Project settings carry the
 NEWSFILTER_ prefix.
 """
+
 from __future__ import annotations
 
 BOT_NAME = "newsfilter"
@@ -11,7 +12,9 @@ SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
 
 # Identify ourselves and be polite
-USER_AGENT = "newsfilter/0.1 (+https://github.com/newsfilter/newsfilter; regional news research crawler)"
+USER_AGENT = (
+    "newsfilter/0.1 (+https://github.com/newsfilter/newsfilter; regional news research crawler)"
+)
 ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 2

@@ -11,6 +11,7 @@ TOML, one ``[[site]]`` table a site::
     include = ["/news/"]                      # optional regexes on URLs
     exclude = ["/tag/", "\\?page="]
 """
+
 from __future__ import annotations
 
 import re
@@ -36,7 +37,9 @@ class Site:
 
     def __post_init__(self) -> None:
         if not self.allowed_domains:
-            self.allowed_domains = sorted({urlsplit(u).hostname or "" for u in self.start_urls} - {""})
+            self.allowed_domains = sorted(
+                {urlsplit(u).hostname or "" for u in self.start_urls} - {""}
+            )
 
     def wants(self, url: str) -> bool:
         """Whether a discovered URL passes the site's include/exclude patterns."""
@@ -84,9 +87,17 @@ def load_sites(path: Path | str) -> list[Site]:
         start = _strings(entry, "start_urls", where)
         if not start and not entry.get("sitemaps") and not entry.get("feeds"):
             raise SitesError(f"{where} ({name}): give start_urls, sitemaps or feeds")
-        sites.append(Site(name, start, _strings(entry, "allowed_domains", where),
-                          _strings(entry, "sitemaps", where), _strings(entry, "feeds", where),
-                          include, exclude))
+        sites.append(
+            Site(
+                name,
+                start,
+                _strings(entry, "allowed_domains", where),
+                _strings(entry, "sitemaps", where),
+                _strings(entry, "feeds", where),
+                include,
+                exclude,
+            )
+        )
     if not sites:
         raise SitesError(f"sites file {path} lists no [[site]]")
     return sites

@@ -5,8 +5,9 @@ import json
 import os
 from pathlib import Path
 
-from classifier.cli import main
 from test_model import STORY
+
+from classifier.cli import main
 
 
 def run(argv: list[str]) -> tuple[int, list[dict]]:
@@ -24,15 +25,25 @@ def test_folder_with_bad_files_keeps_going(tmp_path: Path) -> None:
     os.symlink(pages / "nowhere.html", pages / "d-unreadable.html")
     (pages / "e-corrupt.html.gz").write_bytes(b"not gzip at all")
     (pages / "notes.txt").write_text("not a page")
-    code, rows = run(["extract", str(pages), "-o", str(tmp_path / "out.jsonl"), "--url", "https://x.test/s"])
+    code, rows = run(
+        ["extract", str(pages), "-o", str(tmp_path / "out.jsonl"), "--url", "https://x.test/s"]
+    )
     assert code == 0
     by_name = {Path(r["source"]).name: r for r in rows}
-    assert set(by_name) == {"a-good.html", "b-good.html.gz", "c-binary.html", "d-unreadable.html",
-                            "e-corrupt.html.gz"}
+    assert set(by_name) == {
+        "a-good.html",
+        "b-good.html.gz",
+        "c-binary.html",
+        "d-unreadable.html",
+        "e-corrupt.html.gz",
+    }
     for good in ("a-good.html", "b-good.html.gz"):
         row = by_name[good]
         assert "error" not in row and "Greenford, Sept 3" in row["text"]
-        assert row["title"] == "Valley farmers start early harvest" and row["url"] == "https://x.test/s"
+        assert (
+            row["title"] == "Valley farmers start early harvest"
+            and row["url"] == "https://x.test/s"
+        )
         assert {"text", "label", "probability", "path"} <= set(row["blocks"][0])
     assert "binary" in by_name["c-binary.html"]["error"]
     assert by_name["d-unreadable.html"]["error"].startswith("FileNotFoundError")

@@ -1,4 +1,5 @@
 """Crawler tests: real crawls in subprocesses against servers these tests start on 127.0.0.1."""
+
 from __future__ import annotations
 
 import json
@@ -9,9 +10,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+import crawlsite
 import pytest
 
-import crawlsite
 from crawler.demo.server import serve as serve_demo
 from crawler.pipelines import content_sha1
 from crawler.sites import SitesError, load_sites
@@ -25,20 +26,48 @@ FAST = ["-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0", "-s", "LOG
 def scrapy(args: list[str], tmp: Path, timeout: float = 120) -> tuple[dict[str, Any], list[dict]]:
     """Run `scrapy crawl ...` in the project; return (stats, items)."""
     feed, stats = tmp / "out.jsonl", tmp / "stats.json"
-    cmd = [sys.executable, "-m", "scrapy", "crawl", *args, "-O", str(feed),
-           "-s", f"NEWSFILTER_STATS_FILE={stats}", *FAST]
+    cmd = [
+        sys.executable,
+        "-m",
+        "scrapy",
+        "crawl",
+        *args,
+        "-O",
+        str(feed),
+        "-s",
+        f"NEWSFILTER_STATS_FILE={stats}",
+        *FAST,
+    ]
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    items = [json.loads(x) for x in feed.read_text(encoding="utf-8").splitlines()] if feed.exists() else []
+    items = (
+        [json.loads(x) for x in feed.read_text(encoding="utf-8").splitlines()]
+        if feed.exists()
+        else []
+    )
     return json.loads(stats.read_text()), items
 
 
 @pytest.fixture(scope="module")
-def misbehaving_crawl(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, list[dict], list[str]]:
+def misbehaving_crawl(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[dict, list[dict], list[str]]:
     tmp = tmp_path_factory.mktemp("crawl")
     with crawlsite.serve() as (base, hits):
-        stats, items = scrapy(["news", "-a", f"url={base}/", "-s", "DOWNLOAD_TIMEOUT=1",
-                               "-s", "RETRY_TIMES=1", "-s", "REDIRECT_MAX_TIMES=5"], tmp)
+        stats, items = scrapy(
+            [
+                "news",
+                "-a",
+                f"url={base}/",
+                "-s",
+                "DOWNLOAD_TIMEOUT=1",
+                "-s",
+                "RETRY_TIMES=1",
+                "-s",
+                "REDIRECT_MAX_TIMES=5",
+            ],
+            tmp,
+        )
     return stats, items, list(hits)
 
 
@@ -92,8 +121,10 @@ def test_pages_spider_reads_files_and_urls(tmp_path: Path) -> None:
         listing = tmp_path / "list.txt"
         listing.write_text(f"# saved pages\n{saved.name}\n\n{base}/hospital.html\n{base}/missing\n")
         stats, items = scrapy(["pages", "-a", f"urls={listing}"], tmp_path)
-    assert sorted(i["title"] for i in items) == ["Ferry service resumes on the lake",
-                                                 "Hospital wing opens next month"]
+    assert sorted(i["title"] for i in items) == [
+        "Ferry service resumes on the lake",
+        "Hospital wing opens next month",
+    ]
     assert stats["newsfilter/failed/http_404"] == 1
 
 
@@ -115,14 +146,18 @@ def test_sites_file_is_validated(tmp_path: Path) -> None:
 
 
 def expected_demo() -> dict[str, dict]:
-    rows = [json.loads(x) for x in (DEMO / "expected.jsonl").read_text(encoding="utf-8").splitlines()]
+    rows = [
+        json.loads(x) for x in (DEMO / "expected.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
     return {r["path"]: r for r in rows}
 
 
 def check_demo_items(items: list[dict]) -> None:
     expected = expected_demo()
     paths = [i["url"].split("/", 3)[3].split("?")[0] for i in items]
-    assert sorted("/" + p for p in paths) == sorted(expected), "every story exactly once, nothing else"
+    assert sorted("/" + p for p in paths) == sorted(expected), (
+        "every story exactly once, nothing else"
+    )
     for item, path in zip(items, paths):
         want = expected["/" + path]
         assert item["title"] == want["title"]
@@ -132,8 +167,13 @@ def check_demo_items(items: list[dict]) -> None:
 @pytest.mark.slow
 def test_make_demo_exports_every_story_once(tmp_path: Path) -> None:
     feed = tmp_path / "demo.jsonl"
-    proc = subprocess.run([sys.executable, "-m", "crawler.demo", "-o", str(feed)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "crawler.demo", "-o", str(feed)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "articles exported" in proc.stdout
     items = [json.loads(x) for x in feed.read_text(encoding="utf-8").splitlines()]
@@ -148,9 +188,25 @@ def test_resume_after_interrupt_loses_and_repeats_nothing(tmp_path: Path) -> Non
     feed, jobdir = tmp_path / "feed.jsonl", tmp_path / "job"
     seen = jobdir / "newsfilter_seen.tsv"
     with serve_demo(DEMO / "site") as base:
-        cmd = [sys.executable, "-m", "scrapy", "crawl", "news", "-a", f"url={base}/", "-o", str(feed),
-               "-s", f"JOBDIR={jobdir}", "-s", "AUTOTHROTTLE_ENABLED=False",
-               "-s", "CONCURRENT_REQUESTS=1", "-s", "DOWNLOAD_DELAY=0.3"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "scrapy",
+            "crawl",
+            "news",
+            "-a",
+            f"url={base}/",
+            "-o",
+            str(feed),
+            "-s",
+            f"JOBDIR={jobdir}",
+            "-s",
+            "AUTOTHROTTLE_ENABLED=False",
+            "-s",
+            "CONCURRENT_REQUESTS=1",
+            "-s",
+            "DOWNLOAD_DELAY=0.3",
+        ]
         first = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and first.poll() is None:

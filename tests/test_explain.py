@@ -3,6 +3,7 @@
 The model is a tiny one trained here on pages written here, so these tests do
 not depend on the shipped model or the training data of the day.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -18,6 +19,7 @@ from typing import Any
 
 import lxml.html
 import pytest
+from conftest import page
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.pipeline import Pipeline
@@ -25,15 +27,21 @@ from threadpoolctl import threadpool_limits
 
 from classifier.explain import CSP, TOP_FEATURES, add_explain_parser, explain_html, feature_effects
 from classifier.extract import Extractor
-from classifier.features import FEATURE_NAMES
-from classifier.features import BlockFeatures
+from classifier.features import FEATURE_NAMES, BlockFeatures
 from classifier.model import save_model
 from classifier.segment import LABELS, SegmentationError, segment
-from conftest import page
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 TOWNS = ("Greenford", "Riverside", "Ashby", "Millbrook", "Eastwick", "Northam")
 
@@ -41,15 +49,22 @@ TOWNS = ("Greenford", "Riverside", "Ashby", "Millbrook", "Eastwick", "Northam")
 def labelled_page(n: int) -> str:
     """A small labelled news page, varied by ``n``."""
     town = TOWNS[n % len(TOWNS)]
-    menu = " ".join(f"<li><a href='/{s}'>{s.title()}</a></li>"
-                    for s in ("home", "news", "sport", "business", "opinion", "contact"))
+    menu = " ".join(
+        f"<li><a href='/{s}'>{s.title()}</a></li>"
+        for s in ("home", "news", "sport", "business", "opinion", "contact")
+    )
     story = "".join(
         f"<p>{town}, May {k + n}: The district council said on Tuesday that work on the "
         f"new water line would finish in {k + 2} weeks, and residents of ward {k + n} would "
         f"get a steady supply before the monsoon. Officials said the cost had risen by "
-        f"{10 + k} per cent since the tender.</p>" for k in range(4 + n % 3))
-    teasers = "".join(f"<li><a href='/story/{n}-{k}'>{town} school wins quiz {k}</a> "
-                      f"Students from the town beat twelve teams...</li>" for k in range(5))
+        f"{10 + k} per cent since the tender.</p>"
+        for k in range(4 + n % 3)
+    )
+    teasers = "".join(
+        f"<li><a href='/story/{n}-{k}'>{town} school wins quiz {k}</a> "
+        f"Students from the town beat twelve teams...</li>"
+        for k in range(5)
+    )
     body = (
         f"<header data-label='chrome'><nav class='menu'><ul>{menu}</ul></nav></header>"
         f"<article data-label='article' class='post-content'><h1>{town} water line nearly done</h1>"
@@ -75,12 +90,20 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     pages = [segment(labelled_page(n), with_labels=True) for n in range(8)]
     blocks = [b for p in pages for b in p.blocks]
     labels = [b.label for b in blocks]
-    model = Pipeline([  # the shipped pipeline's steps, smaller: quick to train
-        ("features", BlockFeatures()),
-        ("model", CalibratedClassifierCV(
-            HistGradientBoostingClassifier(max_iter=40, min_samples_leaf=5, random_state=0),
-            method="isotonic", cv=2, ensemble=False)),
-    ]).fit(blocks, labels)
+    model = Pipeline(
+        [  # the shipped pipeline's steps, smaller: quick to train
+            ("features", BlockFeatures()),
+            (
+                "model",
+                CalibratedClassifierCV(
+                    HistGradientBoostingClassifier(max_iter=40, min_samples_leaf=5, random_state=0),
+                    method="isotonic",
+                    cv=2,
+                    ensemble=False,
+                ),
+            ),
+        ]
+    ).fit(blocks, labels)
     path = tmp_path_factory.mktemp("model") / "block_model.joblib"
     save_model(model, path, {"labels": list(LABELS), "threshold": 0.5})
     return path
@@ -107,40 +130,64 @@ LIVE_SCRIPT = "window.pwned='live';document.title='PWNED'"
 JS_HREF = "javascript:window.pwned='link'"
 ATTR_HREF = "\" onmouseover=\"window.pwned='attr'"
 HOSTILE = page(
-    "<nav><a href=\"" + JS_HREF + "\">Home</a> <a href='/news'>News</a></nav>"
+    '<nav><a href="' + JS_HREF + "\">Home</a> <a href='/news'>News</a></nav>"
     f"<script>{LIVE_SCRIPT}</script>"
     "<img src='missing.png' onerror=\"window.pwned='live-img'\">"
-    "<article><h1>Council approves budget " + html.escape(PAYLOADS[0]) + "</h1>"
-    + "".join(f"<p>The council met on Monday and discussed item {k}: {html.escape(p)} "
-              "before voting on the budget for the coming year.</p>"
-              for k, p in enumerate(PAYLOADS[1:]))
-    + "<p><a href='" + html.escape(ATTR_HREF, quote=True) + "'>Read also</a> more text.</p>"
+    "<article><h1>Council approves budget "
+    + html.escape(PAYLOADS[0])
+    + "</h1>"
+    + "".join(
+        f"<p>The council met on Monday and discussed item {k}: {html.escape(p)} "
+        "before voting on the budget for the coming year.</p>"
+        for k, p in enumerate(PAYLOADS[1:])
+    )
+    + "<p><a href='"
+    + html.escape(ATTR_HREF, quote=True)
+    + "'>Read also</a> more text.</p>"
     "</article><footer><p onclick=\"window.pwned='click'\">Footer text, all rights reserved.</p></footer>",
-    head=("<meta charset='utf-8'><title>" + html.escape(PAYLOADS[4]) + "</title>"
-          "<meta property='og:title' content='" + html.escape(PAYLOADS[0], quote=True) + "'>"
-          "<base href='http://127.0.0.1:9/'>"
-          "<meta http-equiv='refresh' content=\"0;url=javascript:window.pwned='refresh'\">"),
+    head=(
+        "<meta charset='utf-8'><title>" + html.escape(PAYLOADS[4]) + "</title>"
+        "<meta property='og:title' content='" + html.escape(PAYLOADS[0], quote=True) + "'>"
+        "<base href='http://127.0.0.1:9/'>"
+        "<meta http-equiv='refresh' content=\"0;url=javascript:window.pwned='refresh'\">"
+    ),
 )
 
 
 @pytest.fixture(scope="module")
 def hostile_report(tiny_extractor: Extractor) -> str:
-    return explain_html(HOSTILE.encode("utf-8"), url="javascript:window.pwned='url'\"><script>",
-                        extractor=tiny_extractor)
+    return explain_html(
+        HOSTILE.encode("utf-8"),
+        url="javascript:window.pwned='url'\"><script>",
+        extractor=tiny_extractor,
+    )
 
 
 def test_report_escapes_a_hostile_page(hostile_report: str) -> None:
     lowered = hostile_report.lower()
-    for needle in ("<script", "</textarea", "<img", "<svg", "<iframe", "<base", "http-equiv=\"refresh",
-                   "<a "):
+    for needle in (
+        "<script",
+        "</textarea",
+        "<img",
+        "<svg",
+        "<iframe",
+        "<base",
+        'http-equiv="refresh',
+        "<a ",
+    ):
         assert needle not in lowered, needle
     for payload in PAYLOADS[1:]:
         assert html.escape(payload) in hostile_report
     assert html.escape(ATTR_HREF) in hostile_report  # a link's href is shown as text
     tree = lxml.html.document_fromstring(hostile_report)
     assert not tree.xpath("//script|//a|//img|//svg|//iframe|//base|//object|//embed|//form")
-    assert not [a for el in tree.iter() if isinstance(el.tag, str)
-                for a in el.attrib if a.lower().startswith("on")]
+    assert not [
+        a
+        for el in tree.iter()
+        if isinstance(el.tag, str)
+        for a in el.attrib
+        if a.lower().startswith("on")
+    ]
     assert len(tree.xpath("//style")) == 1
 
 
@@ -160,7 +207,9 @@ def test_report_carries_a_strict_csp(hostile_report: str) -> None:
     assert not tree.xpath("//*[@style]")  # inline style attributes would be blocked
 
 
-def test_every_block_is_shown_with_its_label(tiny_extractor: Extractor, hostile_report: str) -> None:
+def test_every_block_is_shown_with_its_label(
+    tiny_extractor: Extractor, hostile_report: str
+) -> None:
     result = tiny_extractor.extract(HOSTILE.encode("utf-8"))
     tree = lxml.html.document_fromstring(hostile_report)
     shown = tree.xpath("//li[contains(concat(' ', @class, ' '), ' block ')]")
@@ -177,7 +226,11 @@ def test_side_panel_holds_title_and_text(tiny_extractor: Extractor) -> None:
     result = tiny_extractor.extract(html_text)
     tree = lxml.html.document_fromstring(explain_html(html_text, extractor=tiny_extractor))
     side = tree.xpath("//aside[@class='side']")[0]
-    assert side.xpath("string(.//p[@class='title'])") == result.title == f"{TOWNS[3]} water line nearly done"
+    assert (
+        side.xpath("string(.//p[@class='title'])")
+        == result.title
+        == f"{TOWNS[3]} water line nearly done"
+    )
     paras = [p.text_content() for p in side.xpath(".//p")][1:]
     assert paras == result.text.split("\n\n") and len(paras) >= 4
 
@@ -207,11 +260,23 @@ def test_explain_command_writes_a_report(tiny_model: Path, tmp_path: Path) -> No
     src = tmp_path / "story.html"
     src.write_text(labelled_page(2), encoding="utf-8")
     out = tmp_path / "out" / "report.html"
-    args = parser.parse_args(["explain", str(src), "--url", "https://example.org/s", "-o", str(out),
-                              "--model", str(tiny_model)])
+    args = parser.parse_args(
+        [
+            "explain",
+            str(src),
+            "--url",
+            "https://example.org/s",
+            "-o",
+            str(out),
+            "--model",
+            str(tiny_model),
+        ]
+    )
     assert args.func(args) == 0
     assert "https://example.org/s" in out.read_text(encoding="utf-8")
-    args = parser.parse_args(["explain", str(tmp_path / "missing.html"), "--model", str(tiny_model)])
+    args = parser.parse_args(
+        ["explain", str(tmp_path / "missing.html"), "--model", str(tiny_model)]
+    )
     assert args.func(args) == 1
 
 
@@ -225,13 +290,20 @@ def chromium() -> Path:
     if not CHROMIUM.exists():
         apt = shutil.which("apt-get")
         if apt is None or not hasattr(os, "geteuid") or os.geteuid() != 0:
-            pytest.skip(f"{CHROMIUM} is missing and cannot be installed here (needs root and "
-                        "apt-get); install it with `apt-get install -y chromium`")
+            pytest.skip(
+                f"{CHROMIUM} is missing and cannot be installed here (needs root and "
+                "apt-get); install it with `apt-get install -y chromium`"
+            )
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
         try:
             subprocess.run([apt, "update"], check=True, capture_output=True, timeout=300, env=env)
-            subprocess.run([apt, "install", "-y", "chromium"], check=True, capture_output=True,
-                           timeout=900, env=env)
+            subprocess.run(
+                [apt, "install", "-y", "chromium"],
+                check=True,
+                capture_output=True,
+                timeout=900,
+                env=env,
+            )
         except (subprocess.SubprocessError, OSError) as exc:
             pytest.skip(f"{CHROMIUM} is missing and `apt-get install -y chromium` failed: {exc}")
         if not CHROMIUM.exists():
@@ -255,14 +327,21 @@ def test_browser_runs_no_page_script(chromium: Path, hostile_report: str, tmp_pa
     raw = tmp_path / "hostile.html"  # control: the payloads do run on the page itself
     raw.write_text(HOSTILE.replace("<base href='http://127.0.0.1:9/'>", ""), encoding="utf-8")
     guarded = tmp_path / "guarded.html"  # control: the CSP alone stops them, unescaped
-    guarded.write_text(HOSTILE.replace(
-        "<head>", f"<head><meta http-equiv=\"Content-Security-Policy\" content=\"{CSP}\">", 1),
-        encoding="utf-8")
+    guarded.write_text(
+        HOSTILE.replace(
+            "<head>", f'<head><meta http-equiv="Content-Security-Policy" content="{CSP}">', 1
+        ),
+        encoding="utf-8",
+    )
     n_blocks = len(segment(HOSTILE).blocks)
     with sync_api.sync_playwright() as pw:
         context = pw.chromium.launch_persistent_context(
-            str(tmp_path / "profile"), executable_path=str(chromium), headless=True,
-            args=CHROMIUM_ARGS, timeout=20_000)
+            str(tmp_path / "profile"),
+            executable_path=str(chromium),
+            headless=True,
+            args=CHROMIUM_ARGS,
+            timeout=20_000,
+        )
         try:
             context.set_default_timeout(10_000)
             context.add_init_script(WATCH)
@@ -277,8 +356,14 @@ def test_browser_runs_no_page_script(chromium: Path, hostile_report: str, tmp_pa
 
             page_ = context.new_page()
             events: list[str] = []
-            page_.on("console", lambda m: events.append(f"console {m.type}: {m.text}")
-                     if m.type in ("error", "warning") else None)
+            page_.on(
+                "console",
+                lambda m: (
+                    events.append(f"console {m.type}: {m.text}")
+                    if m.type in ("error", "warning")
+                    else None
+                ),
+            )
             page_.on("pageerror", lambda e: events.append(f"pageerror: {e}"))
 
             def on_dialog(dialog: Any) -> None:
@@ -294,7 +379,10 @@ def test_browser_runs_no_page_script(chromium: Path, hostile_report: str, tmp_pa
             assert blocks.count() == n_blocks
             for i in range(n_blocks):
                 assert blocks.nth(i).is_visible()
-            assert page_.locator("li.block .text").first.inner_text() == segment(HOSTILE).blocks[0].text
+            assert (
+                page_.locator("li.block .text").first.inner_text()
+                == segment(HOSTILE).blocks[0].text
+            )
             assert page_.evaluate("window.pwned") is None
             expected_title = lxml.html.document_fromstring(hostile_report).findtext(".//title")
             assert page_.title() == expected_title  # payload text, never run
@@ -302,7 +390,8 @@ def test_browser_runs_no_page_script(chromium: Path, hostile_report: str, tmp_pa
             assert requests == [report.as_uri()]  # no image, frame or refresh was fetched
             # the report's own stylesheet is allowed (by hash) and applied
             article_border = page_.evaluate(
-                "getComputedStyle(document.querySelector('li.block')).borderLeftWidth")
+                "getComputedStyle(document.querySelector('li.block')).borderLeftWidth"
+            )
             assert article_border == "6px"
             # the CSS-only filter works without any script
             chrome = page_.locator("li.block.chrome")

@@ -3,12 +3,12 @@ from __future__ import annotations
 import json
 
 import numpy as np
+from conftest import page
 from sklearn.base import clone
 
 from classifier.features import FEATURE_NAMES, BlockFeatures, page_matrix, text_features, tokens
 from classifier.model import BLOCK_MODEL, card_path
 from classifier.segment import segment
-from conftest import page
 
 STORY = page(
     "<nav class='main-menu'><ul><li><a href='/'>Home</a></li><li><a href='/p'>Politics</a></li></ul></nav>"
@@ -39,7 +39,9 @@ def test_feature_names_match_the_shipped_model_card() -> None:
 
 
 def test_text_features_count_characters_for_scripts_without_spaces() -> None:
-    zh = text_features("\u5e02\u653f\u5e9c\u5468\u4e00\u5ba3\u5e03\u65b0\u6865\u5c06\u4e8e\u4e94\u6708\u5f00\u653e\u3002")
+    zh = text_features(
+        "\u5e02\u653f\u5e9c\u5468\u4e00\u5ba3\u5e03\u65b0\u6865\u5c06\u4e8e\u4e94\u6708\u5f00\u653e\u3002"
+    )
     names = dict(zip(("n_chars", "n_words", "avg_word_len", "n_sentences"), zh))
     assert names["n_chars"] == 16 and names["n_words"] == 1 and names["n_sentences"] == 1
 
@@ -49,6 +51,7 @@ def test_link_density_and_ellipsis() -> None:
     assert f["n_chars"] == 1
     row = text_features("Flood waters recede...", link_chars=10, n_links=1)
     from classifier.features import TEXT_FEATURES
+
     named = dict(zip(TEXT_FEATURES, row))
     assert named["ends_ellipsis"] == 1.0
     assert abs(named["link_density"] - 10 / len("Flood waters recede...")) < 1e-9
@@ -76,8 +79,11 @@ def test_context_features_shift_neighbours() -> None:
 
 def test_jsonld_article_body_overlap() -> None:
     body = "The district council said on Monday that the old bridge would reopen in May."
-    head = ('<script type="application/ld+json">{"@type": "NewsArticle", "articleBody": "'
-            + body + '"}</script>')
+    head = (
+        '<script type="application/ld+json">{"@type": "NewsArticle", "articleBody": "'
+        + body
+        + '"}</script>'
+    )
     p = segment(STORY.replace("<title>", head + "<title>"))
     X = page_matrix(p)
     para = next(b.index for b in p.blocks if b.text.startswith("Hill Town"))

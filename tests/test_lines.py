@@ -10,16 +10,25 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import page
 
 from classifier import corpora
 from classifier.lines import (
-    LINE_MODEL, DumpError, LineCleaner, check_dumps, decode_text, flatten_page, format_dump,
-    parse_dump, split_text, add_clean_text_parser, TextDecodeError,
+    LINE_MODEL,
+    DumpError,
+    LineCleaner,
+    TextDecodeError,
+    add_clean_text_parser,
+    check_dumps,
+    decode_text,
+    flatten_page,
+    format_dump,
+    parse_dump,
+    split_text,
 )
 from classifier.model import ModelError, card_path
 from classifier.segment import segment
 from classifier.training import TRAINING_DIR
-from conftest import page
 
 EXAMPLES = corpora.PROJECT_ROOT.parent / "shared" / "examples"
 
@@ -77,8 +86,10 @@ def test_empty_input(cleaner: LineCleaner) -> None:
 
 
 def test_single_line(cleaner: LineCleaner) -> None:
-    line = ("Greenford, Sept 3: Farmers in the upper valley began cutting paddy two weeks "
-            "earlier than usual on Monday, after a dry August ripened the crop.")
+    line = (
+        "Greenford, Sept 3: Farmers in the upper valley began cutting paddy two weeks "
+        "earlier than usual on Monday, after a dry August ripened the crop."
+    )
     labelled = cleaner.classify(line)
     assert len(labelled) == 1 and labelled[0].lineno == 1
     assert labelled[0].label == "article"  # a lone story line is kept (fallback region)
@@ -129,15 +140,22 @@ def test_decode_text_handles_boms_and_legacy_encodings() -> None:
 # -- behaviour ---------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="known problem: at the recorded threshold 0.2 a short "
-                   "dump leaks the list heading and the first snippet after its story")
+@pytest.mark.xfail(
+    strict=True,
+    reason="known problem: at the recorded threshold 0.2 a short "
+    "dump leaks the list heading and the first snippet after its story",
+)
 def test_story_kept_teasers_and_chrome_dropped(cleaner: LineCleaner) -> None:
     labelled = {ln.text: ln for ln in cleaner.classify(STORY)}
     kept = cleaner.clean(STORY).split("\n\n")
     assert any(k.startswith("Greenford, Sept 3: Farmers") for k in kept)
     assert any(k.startswith("The agriculture office said") for k in kept)
-    for noise in ("Hot this week", "Ferry service resumes after repairs",
-                  "Greenford, Sept 1: The river ferry between the two banks...", "Popular Categories"):
+    for noise in (
+        "Hot this week",
+        "Ferry service resumes after repairs",
+        "Greenford, Sept 1: The river ferry between the two banks...",
+        "Popular Categories",
+    ):
         assert noise not in kept
         assert labelled[noise].label in ("teaser", "chrome")
         assert 0.0 <= labelled[noise].probability <= 1.0
@@ -149,8 +167,10 @@ def test_labels_output_is_tab_separated(tmp_path: Path) -> None:
     code, out, _ = cli(["--labels", str(path)])
     rows = [r.split("\t") for r in out.splitlines()]
     assert code == 0 and len(rows) == len(split_text(STORY).lines)
-    assert all(len(r) == 3 and r[0] in ("article", "teaser", "chrome") and 0 <= float(r[1]) <= 1
-               for r in rows)
+    assert all(
+        len(r) == 3 and r[0] in ("article", "teaser", "chrome") and 0 <= float(r[1]) <= 1
+        for r in rows
+    )
     code, out, _ = cli(["--jsonl", "--labels", str(path), "-o", str(tmp_path / "o.jsonl")])
     row = json.loads((tmp_path / "o.jsonl").read_text(encoding="utf-8"))
     assert out == "" and row["source"] == str(path)
@@ -168,7 +188,7 @@ def test_example_dump_comes_out_as_its_story(cleaner: LineCleaner) -> None:
         text = path.read_text(encoding="utf-8")
         lines = [ln.text for ln in split_text(text).lines]
         # the issue names the list heading that ends the story in this dump
-        story = lines[:lines.index("Hot this week")]
+        story = lines[: lines.index("Hot this week")]
         kept = cleaner.clean(text).split("\n\n")
         assert kept in (story, story[1:]), f"{path.name}: kept {len(kept)} lines"
 
@@ -184,11 +204,16 @@ def test_flatten_page_carries_labels_and_paragraph_breaks() -> None:
       <ul><li><a href="/y">Bridge reopens</a></li></ul></section>""")
     flat = flatten_page(segment(html, with_labels=True))
     assert flat == [
-        ("Home", "chrome"), ("Sports", "chrome"),
-        ("Flood waters recede", "article"), ("", None),
-        ("Shillong, Jan 14: The water fell overnight.", "article"), ("", None),
-        ("Roads reopened.", "article"), ("", None),
-        ("Hot this week", "teaser"), ("", None),
+        ("Home", "chrome"),
+        ("Sports", "chrome"),
+        ("Flood waters recede", "article"),
+        ("", None),
+        ("Shillong, Jan 14: The water fell overnight.", "article"),
+        ("", None),
+        ("Roads reopened.", "article"),
+        ("", None),
+        ("Hot this week", "teaser"),
+        ("", None),
         ("Bridge reopens", "teaser"),
     ]
     assert format_dump(flat).startswith("C\tHome\nC\tSports\nA\tFlood waters recede\n\nA\t")
@@ -197,7 +222,9 @@ def test_flatten_page_carries_labels_and_paragraph_breaks() -> None:
 def test_dump_format_errors_name_file_and_line(tmp_path: Path) -> None:
     folder = tmp_path / "dumps" / "layout-a"
     folder.mkdir(parents=True)
-    (folder / "good.txt").write_text("# a comment\nA\tStory line.\n\nT\tHot this week\n", encoding="utf-8")
+    (folder / "good.txt").write_text(
+        "# a comment\nA\tStory line.\n\nT\tHot this week\n", encoding="utf-8"
+    )
     bad = folder / "bad.txt"
     bad.write_text("A\tStory.\nX\tunknown code\nA no tab here\nC\t  \n", encoding="utf-8")
     (folder / "latin1.txt").write_bytes("A\tcaf\xe9\n".encode("latin-1"))
@@ -208,7 +235,10 @@ def test_dump_format_errors_name_file_and_line(tmp_path: Path) -> None:
     assert any(e.startswith(f"{bad}:4: label C on an empty line") for e in errors)
     assert any(e.startswith(f"{folder / 'latin1.txt'}:1: cannot read as UTF-8") for e in errors)
     good, problems = parse_dump(folder / "good.txt")
-    assert problems == [] and [(ln.lineno, ln.label) for ln in good.lines] == [(2, "article"), (4, "teaser")]
+    assert problems == [] and [(ln.lineno, ln.label) for ln in good.lines] == [
+        (2, "article"),
+        (4, "teaser"),
+    ]
     assert issubclass(DumpError, ValueError)
 
 

@@ -28,6 +28,9 @@ def test_summary_averages_over_the_right_pages() -> None:
 
 
 def test_snippets_collapse_white_space() -> None:
-    c = snippet_page("The  council\nmet today. Hot this week",
-                     ["The council met", "missing line"], ["Hot this week", "Footer"])
+    c = snippet_page(
+        "The  council\nmet today. Hot this week",
+        ["The council met", "missing line"],
+        ["Hot this week", "Footer"],
+    )
     assert (c.tp, c.fn, c.fp) == (1, 1, 1)

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import page
 
 from classifier import Extractor, ModelError, extract
 from classifier.model import BLOCK_MODEL, card_path, load_model
 from classifier.segment import segment
-from conftest import page
 
 STORY = page(
     "<header class='site-header'><nav class='menu'><a href='/'>Home</a> <a href='/news'>News</a> "
@@ -48,8 +48,11 @@ def test_extract_keeps_the_story_and_drops_noise() -> None:
     assert result.model_version
 
 
-@pytest.mark.xfail(strict=True, reason="known problem: the last short paragraph of a brief, "
-                   "right before a teaser list, gets P(article) 0.31 < the 0.4 threshold")
+@pytest.mark.xfail(
+    strict=True,
+    reason="known problem: the last short paragraph of a brief, "
+    "right before a teaser list, gets P(article) 0.31 < the 0.4 threshold",
+)
 def test_last_paragraph_before_a_teaser_list_is_kept() -> None:
     assert "Traders expect prices" in extract(STORY).text
 

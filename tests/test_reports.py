@@ -1,33 +1,57 @@
 """The report writers turn small synthetic figures into markdown and valid PNGs."""
+
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import page
 from PIL import Image
 
 from classifier import reports
-from conftest import page
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 EVAL = {
-    "full-text-corpus": {"metric": "full-text", "scores": {
-        "trafilatura": {"f1": 0.8123, "precision": 0.85, "recall": 0.7777},
-        "newsfilter": {"f1": 0.9012, "precision": 0.9234, "recall": 0.8811},
-    }},
-    "snippet-corpus": {"metric": "snippet", "scores": {
-        "newsfilter": {"f1": 0.7, "precision": 0.6, "recall": 0.9, "leaked": 3, "missed": 2,
-                       "found": 20, "pages": 5},
-        "odd|name": {"f1": 0.5, "precision": 0.6, "recall": 0.4, "leaked": 1, "missed": 9,
-                     "found": 11, "pages": 5},
-    }},
+    "full-text-corpus": {
+        "metric": "full-text",
+        "scores": {
+            "trafilatura": {"f1": 0.8123, "precision": 0.85, "recall": 0.7777},
+            "newsfilter": {"f1": 0.9012, "precision": 0.9234, "recall": 0.8811},
+        },
+    },
+    "snippet-corpus": {
+        "metric": "snippet",
+        "scores": {
+            "newsfilter": {
+                "f1": 0.7,
+                "precision": 0.6,
+                "recall": 0.9,
+                "leaked": 3,
+                "missed": 2,
+                "found": 20,
+                "pages": 5,
+            },
+            "odd|name": {
+                "f1": 0.5,
+                "precision": 0.6,
+                "recall": 0.4,
+                "leaked": 1,
+                "missed": 9,
+                "found": 11,
+                "pages": 5,
+            },
+        },
+    },
 }
 CARD = {
     "labels": ["article", "teaser", "chrome"],
     "model_version": "block_model-0123456789ab",
-    "n_pages": 12, "n_blocks": 450, "layouts": ["a", "b", "c"], "threshold": 0.5,
+    "n_pages": 12,
+    "n_blocks": 450,
+    "layouts": ["a", "b", "c"],
+    "threshold": 0.5,
     "label_counts": {"article": 100, "teaser": 50, "chrome": 300},
     "cv_metrics": {
         "per_class": {
@@ -35,7 +59,9 @@ CARD = {
             "teaser": {"precision": 0.7, "recall": 0.6, "f1": 0.6462, "support": 50},
             "chrome": {"precision": 0.95, "recall": 0.97, "f1": 0.9599, "support": 300},
         },
-        "accuracy": 0.9011, "grouped_by": "layout", "folds": 3,
+        "accuracy": 0.9011,
+        "grouped_by": "layout",
+        "folds": 3,
         "confusion": [[80, 5, 15], [4, 30, 16], [3, 6, 291]],
     },
 }
@@ -67,10 +93,23 @@ def test_eval_report(tmp_path: Path, explained: list[dict[str, Any]]) -> None:
     story.parent.mkdir()
     story.write_text(page("<p>A story.</p>"), encoding="utf-8")
     worst = [
-        {"corpus": "full-text-corpus", "id": "news/0001", "path": str(story),
-         "url": "https://example.org/1", "f1": 0.1234, "precision": 0.2, "recall": 0.05},
-        {"corpus": "snippet-corpus", "id": "0042", "path": tmp_path / "gone.html",
-         "tp": 1, "fp": 3, "fn": 2},
+        {
+            "corpus": "full-text-corpus",
+            "id": "news/0001",
+            "path": str(story),
+            "url": "https://example.org/1",
+            "f1": 0.1234,
+            "precision": 0.2,
+            "recall": 0.05,
+        },
+        {
+            "corpus": "snippet-corpus",
+            "id": "0042",
+            "path": tmp_path / "gone.html",
+            "tp": 1,
+            "fp": 3,
+            "fn": 2,
+        },
     ]
     written = reports.write_eval_report(EVAL, worst, tmp_path / "reports")
     out = tmp_path / "reports"
@@ -98,10 +137,27 @@ def test_eval_report_without_worst_pages(tmp_path: Path, explained: list[dict[st
 
 def test_bench_report_from_today_s_flat_dict(tmp_path: Path) -> None:
     flat = {  # what classifier.bench.run returns
-        "lxml parse (floor)": {"pages": 40, "mean_ms": 2.1, "median_ms": 1.84, "p95_ms": 4.2,
-                               "total_s": 0.08},
-        "newsfilter": {"pages": 40, "mean_ms": 21.0, "median_ms": 18.456, "p95_ms": 40.1, "total_s": 0.84},
-        "trafilatura": {"pages": 40, "mean_ms": 33.0, "median_ms": 25.0, "p95_ms": 61.0, "total_s": 1.3},
+        "lxml parse (floor)": {
+            "pages": 40,
+            "mean_ms": 2.1,
+            "median_ms": 1.84,
+            "p95_ms": 4.2,
+            "total_s": 0.08,
+        },
+        "newsfilter": {
+            "pages": 40,
+            "mean_ms": 21.0,
+            "median_ms": 18.456,
+            "p95_ms": 40.1,
+            "total_s": 0.84,
+        },
+        "trafilatura": {
+            "pages": 40,
+            "mean_ms": 33.0,
+            "median_ms": 25.0,
+            "p95_ms": 61.0,
+            "total_s": 1.3,
+        },
     }
     written = reports.write_bench_report(flat, tmp_path)
     assert written == [tmp_path / "bench.md", tmp_path / "bench.png"]
@@ -115,11 +171,15 @@ def test_bench_report_from_today_s_flat_dict(tmp_path: Path) -> None:
 
 def test_bench_report_with_memory_and_crawl(tmp_path: Path) -> None:
     results = {
-        "extractors": {"bare parse": {"median_ms": 1.5, "p95_ms": 3.0, "peak_mb": 31.25},
-                       "newsfilter": {"median_ms": 17.0, "p95_ms": 39.0, "peak_mb": 118.5}},
+        "extractors": {
+            "bare parse": {"median_ms": 1.5, "p95_ms": 3.0, "peak_mb": 31.25},
+            "newsfilter": {"median_ms": 17.0, "p95_ms": 39.0, "peak_mb": 118.5},
+        },
         "floor": "bare parse",
-        "crawl": {"with_classifier": {"pages_per_s": 41.26, "pages": 200},
-                  "without_classifier": {"pages_per_s": 55.0, "pages": 200}},
+        "crawl": {
+            "with_classifier": {"pages_per_s": 41.26, "pages": 200},
+            "without_classifier": {"pages_per_s": 55.0, "pages": 200},
+        },
         "environment": {"python": "3.11.2"},
     }
     reports.write_bench_report(results, tmp_path)
@@ -135,7 +195,15 @@ def test_train_report(tmp_path: Path) -> None:
     assert_png(tmp_path / "confusion.png")
     md = (tmp_path / "train.md").read_text(encoding="utf-8")
     assert "(confusion.png)" in md and "block_model-0123456789ab" in md
-    for figure in ("0.911", "0.852", "0.646", "0.960", "| 300 |", "0.901", "| teaser | 4 | 30 | 16 |"):
+    for figure in (
+        "0.911",
+        "0.852",
+        "0.646",
+        "0.960",
+        "| 300 |",
+        "0.901",
+        "| teaser | 4 | 30 | 16 |",
+    ):
         assert figure in md, figure
 
 

@@ -5,12 +5,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from test_model import STORY
 
 from classifier.cli import main
 from classifier.model import BLOCK_MODEL, card_path, load_model
 from classifier.segment import segment
 from classifier.training import TRAINING_DIR, data_hash, load_pages, train
-from test_model import STORY
 
 GOOD = """<html><head><title>t</title></head><body data-label="chrome">
 <nav>Home | News</nav>
@@ -37,8 +37,11 @@ def test_check_data_names_file_and_line(tmp_path: Path, capsys) -> None:  # type
     write(tmp_path, "good.html", GOOD)
     bad = write(tmp_path, "bad.html", GOOD.replace('data-label="article"', 'data-label="artcle"'))
     unlabelled = write(tmp_path, "none.html", GOOD.replace(' data-label="chrome"', ""))
-    mixed = write(tmp_path, "mixed.html", GOOD.replace(
-        "<p>Story text.</p>", "<p>Story <span data-label='teaser'>text</span>.</p>"))
+    mixed = write(
+        tmp_path,
+        "mixed.html",
+        GOOD.replace("<p>Story text.</p>", "<p>Story <span data-label='teaser'>text</span>.</p>"),
+    )
     assert main(["check-data", "--data", str(tmp_path)]) == 1
     err = capsys.readouterr().err
     assert f"{bad}:3: data-label='artcle' is not one of article, teaser, chrome" in err

@@ -5,6 +5,7 @@
 Everything is offline: the server is in this process, on a free port, and
 stops when the crawl ends.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,13 +34,20 @@ def crawl_settings(feed: Path | None, overrides: dict[str, Any] | None = None) -
     settings = Settings()
     settings.setmodule("crawler.settings", priority="project")
     settings.update(DEMO_SETTINGS, priority="cmdline")
-    settings.set("FEEDS", {str(feed): {"format": "jsonlines", "encoding": "utf-8",
-                                       "overwrite": True}} if feed else {}, priority="cmdline")
+    settings.set(
+        "FEEDS",
+        {str(feed): {"format": "jsonlines", "encoding": "utf-8", "overwrite": True}}
+        if feed
+        else {},
+        priority="cmdline",
+    )
     settings.update(overrides or {}, priority="cmdline")
     return settings
 
 
-def crawl(base_url: str, feed: Path | None, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+def crawl(
+    base_url: str, feed: Path | None, overrides: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """Crawl one site with the `news` spider; return the crawl stats."""
     process = CrawlerProcess(crawl_settings(feed, overrides), install_root_handler=True)
     crawler = process.create_crawler("news")
@@ -62,7 +70,9 @@ def summary(stats: dict[str, Any], feed: Path, seconds: float) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m crawler.demo", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m crawler.demo", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("-o", "--output", default="feeds/demo.jsonl", help="JSONL feed to write")
     args = parser.parse_args(argv)
     feed = Path(args.output)

@@ -11,6 +11,7 @@ port::
 
     python -m crawler.demo.server [--port 8000]   # foreground, Ctrl-C to stop
 """
+
 from __future__ import annotations
 
 import argparse
@@ -125,8 +126,12 @@ def serve(root: Path, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
     if not root.is_dir():
         raise FileNotFoundError(f"not a directory: {root}")
     httpd = DemoHTTPServer(root, host, port)
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.1},
-                              name=f"demo-server-{httpd.server_address[1]}", daemon=True)
+    thread = threading.Thread(
+        target=httpd.serve_forever,
+        kwargs={"poll_interval": 0.1},
+        name=f"demo-server-{httpd.server_address[1]}",
+        daemon=True,
+    )
     thread.start()
     try:
         yield httpd.base_url
@@ -138,13 +143,24 @@ def serve(root: Path, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the demo server in the foreground until interrupted."""
-    parser = argparse.ArgumentParser(prog="python -m crawler.demo.server",
-                                     description="Serve the bundled demo news site.")
-    parser.add_argument("--root", type=Path, default=DEFAULT_SITE,
-                        help="directory to serve (default: the bundled demo site)")
-    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
-    parser.add_argument("--port", type=int, default=8000,
-                        help="port to bind; 0 picks a free one (default: %(default)s)")
+    parser = argparse.ArgumentParser(
+        prog="python -m crawler.demo.server", description="Serve the bundled demo news site."
+    )
+    parser.add_argument(
+        "--root",
+        type=Path,
+        default=DEFAULT_SITE,
+        help="directory to serve (default: the bundled demo site)",
+    )
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to bind (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=8000,
+        help="port to bind; 0 picks a free one (default: %(default)s)",
+    )
     args = parser.parse_args(argv)
     stop = threading.Event()
     if threading.current_thread() is threading.main_thread():

@@ -10,11 +10,12 @@ last and only NEWSFILTER_CHROME_DEPTH steps away from a story link.
     scrapy crawl news -a site=valley-times     # one of them
     scrapy crawl news -a url=https://x.example/   # an ad-hoc site
 """
+
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -33,12 +34,27 @@ from ..sites import Site, SitesError, load_sites
 logger = logging.getLogger(__name__)
 
 HTML_TYPES = (b"text/html", b"application/xhtml")
-SKIP_EXTENSIONS = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".svg", ".pdf", ".zip",
-                   ".mp3", ".mp4", ".css", ".js", ".ico", ".xml", ".json")
+SKIP_EXTENSIONS = (
+    ".jpg",
+    ".jpeg",
+    ".png",
+    ".gif",
+    ".webp",
+    ".svg",
+    ".pdf",
+    ".zip",
+    ".mp3",
+    ".mp4",
+    ".css",
+    ".js",
+    ".ico",
+    ".xml",
+    ".json",
+)
 
 
 def now_iso() -> str:
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
 
 
 class NewsSpider(scrapy.Spider):
@@ -49,8 +65,14 @@ class NewsSpider(scrapy.Spider):
     chrome_priority = -10
     classify = True
 
-    def __init__(self, site: str | None = None, url: str | None = None,
-                 sites_file: str | None = None, *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        site: str | None = None,
+        url: str | None = None,
+        sites_file: str | None = None,
+        *args: Any,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.site_arg, self.url_arg, self.sites_file = site, url, sites_file
         self.sites: list[Site] = []
@@ -93,8 +115,9 @@ class NewsSpider(scrapy.Spider):
                 yield scrapy.Request(url, self.parse, meta=meta, errback=self.failed)
                 if not site.sitemaps:
                     robots = urljoin(url, "/robots.txt")
-                    yield scrapy.Request(robots, self.parse_robots, meta=meta, priority=5,
-                                         dont_filter=False)
+                    yield scrapy.Request(
+                        robots, self.parse_robots, meta=meta, priority=5, dont_filter=False
+                    )
 
     def site_of(self, response: Response) -> Site:
         name = response.meta.get("site")
@@ -134,7 +157,9 @@ class NewsSpider(scrapy.Spider):
             return
         sel = response.selector
         sel.remove_namespaces()
-        links = sel.xpath("//item/link/text() | //entry/link[not(@rel) or @rel='alternate']/@href").getall()
+        links = sel.xpath(
+            "//item/link/text() | //entry/link[not(@rel) or @rel='alternate']/@href"
+        ).getall()
         site = self.site_of(response)
         for link in links:
             url = response.urljoin(link.strip())
@@ -153,7 +178,13 @@ class NewsSpider(scrapy.Spider):
             reason = f"http_{response.status}"
         elif isinstance(exc, IgnoreRequest):
             msg = str(exc).lower()
-            reason = "robots" if "robots" in msg else "redirect_limit" if "redirect" in msg else "ignored"
+            reason = (
+                "robots"
+                if "robots" in msg
+                else "redirect_limit"
+                if "redirect" in msg
+                else "ignored"
+            )
         else:
             reason = type(exc).__name__
         self.crawler.stats.inc_value(f"newsfilter/failed/{reason}")
@@ -162,7 +193,9 @@ class NewsSpider(scrapy.Spider):
     # -- pages ------------------------------------------------------------
     def parse(self, response: Response) -> Iterator[Any]:
         ctype = response.headers.get(b"Content-Type", b"") or b""
-        if not isinstance(response, TextResponse) or (ctype and not ctype.lower().startswith(HTML_TYPES)):
+        if not isinstance(response, TextResponse) or (
+            ctype and not ctype.lower().startswith(HTML_TYPES)
+        ):
             self.crawler.stats.inc_value("newsfilter/non_html")
             logger.info("Skipped non-HTML %s (%s)", response.url, ctype.decode("latin-1"))
             return
@@ -174,14 +207,20 @@ class NewsSpider(scrapy.Spider):
             return
         try:
             analysis = PageAnalyser.for_crawler(self.crawler).analyse(
-                response.body, url=response.url, encoding=response.encoding)
+                response.body, url=response.url, encoding=response.encoding
+            )
         except SegmentationError as exc:
             self.crawler.stats.inc_value("newsfilter/unparsable")
             logger.warning("Cannot parse %s: %s", response.url, exc)
             return
-        yield PageItem(url=response.url, body=response.body, encoding=response.encoding,
-                       site=response.meta.get("site", ""), fetched_at=now_iso(),
-                       analysis=analysis)
+        yield PageItem(
+            url=response.url,
+            body=response.body,
+            encoding=response.encoding,
+            site=response.meta.get("site", ""),
+            fetched_at=now_iso(),
+            analysis=analysis,
+        )
         yield from self.follow_links(response, analysis)
 
     def follow_all(self, response: Response) -> Iterator[scrapy.Request]:
@@ -189,8 +228,11 @@ class NewsSpider(scrapy.Spider):
         site = self.site_of(response)
         for href in response.css("a::attr(href)").getall():
             url = response.urljoin(href).split("#", 1)[0]
-            if site.owns(url) and site.wants(url) and \
-                    not urlsplit(url).path.lower().endswith(SKIP_EXTENSIONS):
+            if (
+                site.owns(url)
+                and site.wants(url)
+                and not urlsplit(url).path.lower().endswith(SKIP_EXTENSIONS)
+            ):
                 yield scrapy.Request(url, self.parse, meta={"site": site.name}, errback=self.failed)
 
     def follow_links(self, response: Response, analysis: Any) -> Iterator[scrapy.Request]:
@@ -198,23 +240,35 @@ class NewsSpider(scrapy.Spider):
         steps = response.meta.get("chrome_steps", 0)
         seen: set[str] = set()
         if analysis.feed:  # the dupe filter keeps this to one request per feed
-            yield scrapy.Request(response.urljoin(analysis.feed), self.parse_feed,
-                                 meta={"site": site.name}, priority=5)
+            yield scrapy.Request(
+                response.urljoin(analysis.feed),
+                self.parse_feed,
+                meta={"site": site.name},
+                priority=5,
+            )
         for block in analysis.extraction.blocks:
             for href, _ in block.links:
                 url = response.urljoin(href).split("#", 1)[0]
                 if url in seen or not url.startswith(("http://", "https://")):
                     continue
                 seen.add(url)
-                if not site.owns(url) or not site.wants(url) or \
-                        urlsplit(url).path.lower().endswith(SKIP_EXTENSIONS):
+                if (
+                    not site.owns(url)
+                    or not site.wants(url)
+                    or urlsplit(url).path.lower().endswith(SKIP_EXTENSIONS)
+                ):
                     continue
                 if block.label == "chrome":
                     if steps + 1 > self.chrome_depth:
                         continue
                     meta = {"site": site.name, "chrome_steps": steps + 1}
-                    yield scrapy.Request(url, self.parse, meta=meta, priority=self.chrome_priority,
-                                         errback=self.failed)
+                    yield scrapy.Request(
+                        url,
+                        self.parse,
+                        meta=meta,
+                        priority=self.chrome_priority,
+                        errback=self.failed,
+                    )
                 else:
                     priority = self.teaser_priority if block.label == "teaser" else 0
                     yield self._story_request(url, response, priority)

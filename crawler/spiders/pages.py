@@ -5,6 +5,7 @@
 ``list.txt`` holds one URL or local path a line (``file://`` URLs too; blank
 lines and ``#`` comments are skipped).  Nothing is followed.
 """
+
 from __future__ import annotations
 
 import logging
