@@ -9,10 +9,10 @@ reads metadata from the same tree.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from htmldate import find_date
 from lxml import etree
@@ -22,20 +22,28 @@ from classifier.extract import Extraction, Extractor
 from classifier.model import BLOCK_MODEL
 from classifier.segment import Page, blockify, parse_html
 
+from .config import Config
+
 logger = logging.getLogger(__name__)
 
-ANALYSER_ATTR = "_newsfilter_analyser"
+
+class Metadata(TypedDict):
+    canonical_url: str | None
+    published: str | None
+    modified: str | None
+    authors: list[str]
+    language: str | None
 
 
 @dataclass
 class Analysis:
     extraction: Extraction
     is_story: bool = False  # a story page, not a listing, home or error page
-    metadata: dict[str, Any] = field(default_factory=dict)
+    metadata: Metadata | None = None  # read for story pages only
     feed: str | None = None  # an RSS/Atom feed the page links to
 
 
-def _iso(value: Any) -> str | None:
+def _iso(value: object) -> str | None:
     """An ISO 8601 string for a declared date, or None when it is not one."""
     if isinstance(value, list):
         value = value[0] if value else None
@@ -48,10 +56,10 @@ def _iso(value: Any) -> str | None:
         return None
 
 
-def _names(value: Any) -> list[str]:
+def _names(value: object) -> list[str]:
     """Author names from JSON-LD's author (string, object, or a list of them)."""
     items = value if isinstance(value, list) else [value]
-    out = []
+    out: list[str] = []
     for item in items:
         name = item.get("name") if isinstance(item, dict) else item
         if isinstance(name, str) and name.strip() and name.strip() not in out:
@@ -59,14 +67,14 @@ def _names(value: Any) -> list[str]:
     return out
 
 
-def page_metadata(root: etree._Element, page: Page) -> dict[str, Any]:
+def page_metadata(root: etree._Element, page: Page) -> Metadata:
     """Canonical URL, dates, authors and language from JSON-LD, OpenGraph and meta tags.
 
     Dates the page does not declare in structured data come from htmldate,
     which also reads ``<time>`` elements, URLs and visible date lines.
     """
     declared, jsonld, url = page.meta, page.jsonld, page.url
-    article = next(
+    article: dict[str, Any] = next(
         (
             j
             for j in jsonld
@@ -90,39 +98,34 @@ def page_metadata(root: etree._Element, page: Page) -> dict[str, Any]:
         [declared["author"]] if declared.get("author") else []
     )
     canonical = declared.get("canonical") or declared.get("og:url") or None
-    return {
-        "canonical_url": canonicalize_url(canonical) if canonical else None,
-        "published": published,
-        "modified": modified,
-        "authors": authors,
-        "language": page.lang or article.get("inLanguage") or declared.get("og:locale") or None,
-    }
+    # the schema's language is a string: skip a JSON-LD inLanguage object
+    languages = (page.lang, article.get("inLanguage"), declared.get("og:locale"))
+    language = next((x for x in languages if isinstance(x, str) and x), None)
+    return Metadata(
+        canonical_url=canonicalize_url(canonical) if canonical else None,
+        published=published,
+        modified=modified,
+        authors=authors,
+        language=language,
+    )
 
 
 class PageAnalyser:
-    """The block model plus metadata reading, loaded once a crawl."""
+    """The block model plus metadata reading, loaded once a crawl (by the spider)."""
 
-    def __init__(self, extractor: Extractor, min_story_chars: int = 0) -> None:
+    def __init__(self, extractor: Extractor, min_story_chars: int) -> None:
         self.extractor = extractor
         self.min_story_chars = min_story_chars
 
     @classmethod
-    def for_crawler(cls, crawler: Any) -> PageAnalyser:
-        """The crawl's shared analyser, built from NEWSFILTER_* settings on first use."""
-        analyser = getattr(crawler, ANALYSER_ATTR, None)
-        if analyser is None:
-            settings = crawler.settings
-            model = settings.get("NEWSFILTER_MODEL") or BLOCK_MODEL
-            threshold = settings.getfloat("NEWSFILTER_THRESHOLD", -1.0)
-            cost = settings.getfloat("NEWSFILTER_SWITCH_COST", -1.0)
-            extractor = Extractor(
-                Path(model),
-                threshold=threshold if threshold >= 0 else None,
-                switch_cost=cost if cost >= 0 else None,
-            )
-            analyser = cls(extractor, settings.getint("NEWSFILTER_MIN_STORY_CHARS", 0))
-            setattr(crawler, ANALYSER_ATTR, analyser)
-        return analyser
+    def from_config(cls, config: Config) -> PageAnalyser:
+        """Load (and check) the model and the decision rule the settings name."""
+        extractor = Extractor(
+            Path(config.model or BLOCK_MODEL),
+            threshold=config.threshold,
+            switch_cost=config.switch_cost,
+        )
+        return cls(extractor, config.min_story_chars)
 
     def analyse(self, body: bytes, *, url: str, encoding: str | None = None) -> Analysis:
         content_type = f"text/html; charset={encoding}" if encoding else None
@@ -131,5 +134,5 @@ class PageAnalyser:
         page.url = url
         extraction = self.extractor.extract_page(page)
         is_story = extraction.is_article and extraction.main_run_chars >= self.min_story_chars
-        metadata = page_metadata(root, page) if is_story else {}
+        metadata = page_metadata(root, page) if is_story else None
         return Analysis(extraction, is_story, metadata, page.meta.get("feed") or None)

@@ -9,7 +9,8 @@ README maps each to zyte-common-items' Article (`headline`, `articleBody`,
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+
+from .analysis import Analysis
 
 
 @dataclass
@@ -21,8 +22,8 @@ class PageItem:
     encoding: str
     site: str
     fetched_at: str
-    # crawler.analysis.Analysis, when the spider already classified the page
-    analysis: Any = field(default=None, repr=False)
+    # when the spider already classified the page
+    analysis: Analysis | None = field(default=None, repr=False)
 
 
 @dataclass

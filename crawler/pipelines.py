@@ -5,15 +5,17 @@ from __future__ import annotations
 import hashlib
 import logging
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, Self
 from urllib.parse import urljoin
 
 from itemadapter import ItemAdapter
+from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
 from classifier.segment import SegmentationError
 
 from .analysis import Analysis, PageAnalyser
+from .config import Config
 from .items import ArticleItem, PageItem
 
 logger = logging.getLogger(__name__)
@@ -28,7 +30,8 @@ def content_sha1(text: str) -> str:
 
 def teaser_links(analysis: Analysis, base_url: str) -> list[dict[str, str]]:
     """``{title, url}`` of every link in a teaser block, absolute, first seen first."""
-    out, seen = [], set()
+    out: list[dict[str, str]] = []
+    seen: set[str] = set()
     for block in analysis.extraction.blocks:
         if block.label != "teaser":
             continue
@@ -46,20 +49,34 @@ class ArticlePipeline:
     A story is a repeat when its canonical URL or its text hash was already
     exported.  With ``-s JOBDIR=...`` each exported story is appended to a
     file there as it is exported, so a resumed crawl does not export it again.
+
+    Pages come classified by the spider; one that is not (a PageItem from
+    elsewhere) is classified with the spider's analyser, or with one of the
+    pipeline's own when the spider has none.
     """
 
-    def __init__(self, crawler: Any) -> None:
+    def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.stats = crawler.stats
         jobdir = crawler.settings.get("JOBDIR")
         self.seen_path = Path(jobdir) / SEEN_FILE if jobdir else None
         self.seen_urls: set[str] = set()
         self.seen_hashes: set[str] = set()
-        self.seen_log: Any = None
+        self.seen_log: IO[str] | None = None
+        self._analyser: PageAnalyser | None = None
 
     @classmethod
-    def from_crawler(cls, crawler: Any) -> ArticlePipeline:
+    def from_crawler(cls, crawler: Crawler) -> Self:
         return cls(crawler)
+
+    @property
+    def analyser(self) -> PageAnalyser:
+        analyser = getattr(self.crawler.spider, "analyser", None)
+        if isinstance(analyser, PageAnalyser):
+            return analyser
+        if self._analyser is None:
+            self._analyser = PageAnalyser.from_config(Config.from_settings(self.crawler.settings))
+        return self._analyser
 
     def open_spider(self) -> None:
         if not self.seen_path:
@@ -77,25 +94,23 @@ class ArticlePipeline:
         if self.seen_log is not None:
             self.seen_log.close()
 
-    def process_item(self, item: Any) -> Any:
+    def process_item(self, item: Any) -> Any:  # any item; PageItems become ArticleItems
         if not isinstance(item, PageItem):
             return item
         analysis = item.analysis
         if analysis is None:
             try:
-                analysis = PageAnalyser.for_crawler(self.crawler).analyse(
-                    item.body, url=item.url, encoding=item.encoding
-                )
+                analysis = self.analyser.analyse(item.body, url=item.url, encoding=item.encoding)
             except SegmentationError as exc:
                 self.stats.inc_value("newsfilter/unparsable")
                 raise DropItem(f"{item.url}: cannot parse: {exc}") from exc
         extraction = analysis.extraction
-        if not analysis.is_story:
+        meta = analysis.metadata
+        if not analysis.is_story or meta is None:
             self.stats.inc_value("newsfilter/non_article")
             raise DropItem(f"{item.url}: no article (listing or other page)")
-        meta = analysis.metadata
         digest = content_sha1(extraction.text)
-        key = meta.get("canonical_url") or item.url
+        key = meta["canonical_url"] or item.url
         if key in self.seen_urls or digest in self.seen_hashes:
             self.stats.inc_value("newsfilter/duplicate")
             raise DropItem(f"{item.url}: duplicate of a story already exported")
@@ -104,13 +119,13 @@ class ArticlePipeline:
         self.stats.inc_value("newsfilter/articles")
         article = ArticleItem(
             url=item.url,
-            canonical_url=meta.get("canonical_url"),
+            canonical_url=meta["canonical_url"],
             site=item.site,
             title=extraction.title,
-            published=meta.get("published"),
-            modified=meta.get("modified"),
-            authors=meta.get("authors", []),
-            language=meta.get("language"),
+            published=meta["published"],
+            modified=meta["modified"],
+            authors=meta["authors"],
+            language=meta["language"],
             text=extraction.text,
             teasers=teaser_links(analysis, item.url),
             word_count=len(extraction.text.split()),

@@ -20,6 +20,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+# links to these are not pages: the crawl does not request them
+SKIP_EXTENSIONS = (
+    ".jpg",
+    ".jpeg",
+    ".png",
+    ".gif",
+    ".webp",
+    ".svg",
+    ".pdf",
+    ".zip",
+    ".mp3",
+    ".mp4",
+    ".css",
+    ".js",
+    ".ico",
+    ".xml",
+    ".json",
+)
+
 
 class SitesError(ValueError):
     """The sites file is missing or malformed; the message names it."""
@@ -50,6 +69,20 @@ class Site:
     def owns(self, url: str) -> bool:
         host = urlsplit(url).hostname or ""
         return any(host == d or host.endswith("." + d) for d in self.allowed_domains)
+
+    def follows(self, url: str) -> bool:
+        """Whether a link found on one of the site's pages is worth a request.
+
+        An http(s) URL on the site, passing its include/exclude patterns, that
+        does not name a file type the crawl skips (images, PDFs, scripts...).
+        """
+        parts = urlsplit(url)
+        return (
+            parts.scheme in ("http", "https")
+            and self.owns(url)
+            and self.wants(url)
+            and not parts.path.lower().endswith(SKIP_EXTENSIONS)
+        )
 
     @classmethod
     def from_url(cls, url: str) -> Site:

@@ -1,22 +1,36 @@
-"""A small misbehaving news site for crawler tests, served on 127.0.0.1 by the tests."""
+"""A small misbehaving news site for crawler tests, served on 127.0.0.1 by the tests.
+
+Also the helpers the crawler tests share: :func:`running` serves any handler
+(subclass :class:`Handler`), :func:`run_scrapy` runs ``scrapy crawl`` in the
+project, in a subprocess, and returns its stats and exported items.
+"""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
 
+ROOT = Path(__file__).resolve().parent.parent
 SLOW_SECONDS = 4.0
+# our own servers on loopback: no need to wait between requests
+FAST = ["-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0", "-s", "LOG_LEVEL=INFO"]
 
 
 def story(title: str, paragraphs: list[str], lang: str = "en") -> str:
     body = "".join(f"<p>{p}</p>" for p in paragraphs)
     return (
-        f"<!doctype html><html lang='{lang}'><head><title>{title} | Test Gazette</title></head><body>"
-        "<header class='site-header'><nav class='main-menu'><ul><li><a href='/'>Home</a></li>"
-        "<li><a href='/missing'>Sports</a></li><li><a href='/error'>Business</a></li></ul></nav></header>"
+        f"<!doctype html><html lang='{lang}'><head><title>{title} | Test Gazette</title></head>"
+        "<body><header class='site-header'><nav class='main-menu'><ul>"
+        "<li><a href='/'>Home</a></li><li><a href='/missing'>Sports</a></li>"
+        "<li><a href='/error'>Business</a></li></ul></nav></header>"
         f"<main><article class='post'><h1 class='entry-title'>{title}</h1>"
         f"<div class='entry-content'>{body}</div></article></main>"
         "<aside class='widget related-posts'><h3>Related Articles</h3><ul>"
@@ -41,21 +55,25 @@ STORY = story(
 REDIRECTED = story(
     "Hospital wing opens next month",
     [
-        "Lakeside, May 3: The new children's wing of the district hospital will open on June 1 with "
-        "twenty beds and a play room, the health department announced on Friday.",
-        "Doctors said the wing would end the long trips families now make to the city for treatment, "
-        "and two paediatricians have already joined the staff.",
+        "Lakeside, May 3: The new children's wing of the district hospital will open on June 1 "
+        "with twenty beds and a play room, the health department announced on Friday.",
+        "Doctors said the wing would end the long trips families now make to the city for "
+        "treatment, and two paediatricians have already joined the staff.",
         "The wing was paid for by the state health mission and a fund raised by local traders, who "
         "collected more than a quarter of the cost over four years of fairs and raffles.",
     ],
 )
 CYRILLIC = story(
-    "\u041c\u043e\u0441\u0442 \u0447\u0435\u0440\u0435\u0437 \u0440\u0435\u043a\u0443 \u043e\u0442\u043a\u0440\u043e\u044e\u0442 \u0432 \u0438\u044e\u043d\u0435",
+    "Мост через реку откроют в июне",
     [
-        "\u041e\u0437\u0451\u0440\u0441\u043a, 4 \u043c\u0430\u044f. \u0420\u0435\u043c\u043e\u043d\u0442 \u0441\u0442\u0430\u0440\u043e\u0433\u043e \u043c\u043e\u0441\u0442\u0430 \u0447\u0435\u0440\u0435\u0437 \u0440\u0435\u043a\u0443 \u0437\u0430\u0432\u0435\u0440\u0448\u0430\u0442 \u043a \u0438\u044e\u043d\u044e, \u0441\u043e\u043e\u0431\u0449\u0438\u043b\u0438 \u0432 \u0430\u0434\u043c\u0438\u043d\u0438\u0441\u0442\u0440\u0430\u0446\u0438\u0438 \u0433\u043e\u0440\u043e\u0434\u0430 \u0432 \u043f\u044f\u0442\u043d\u0438\u0446\u0443.",
-        "\u041f\u043e \u0441\u043b\u043e\u0432\u0430\u043c \u0438\u043d\u0436\u0435\u043d\u0435\u0440\u043e\u0432, \u043e\u043f\u043e\u0440\u044b \u043c\u043e\u0441\u0442\u0430 \u0432 \u0445\u043e\u0440\u043e\u0448\u0435\u043c \u0441\u043e\u0441\u0442\u043e\u044f\u043d\u0438\u0438, \u0430 \u0437\u0430\u043c\u0435\u043d\u0438\u0442\u044c \u043d\u0443\u0436\u043d\u043e \u0442\u043e\u043b\u044c\u043a\u043e \u043f\u043e\u043a\u0440\u044b\u0442\u0438\u0435 \u0438 \u043f\u0435\u0440\u0438\u043b\u0430.",
-        "\u0420\u0430\u0431\u043e\u0442\u044b \u0432\u0435\u0434\u0443\u0442 \u0432 \u0434\u0432\u0435 \u0441\u043c\u0435\u043d\u044b, \u0430 \u043d\u0430 \u0432\u0440\u0435\u043c\u044f \u0440\u0435\u043c\u043e\u043d\u0442\u0430 \u0437\u0430\u043f\u0443\u0449\u0435\u043d \u0434\u043e\u043f\u043e\u043b\u043d\u0438\u0442\u0435\u043b\u044c\u043d\u044b\u0439 \u0430\u0432\u0442\u043e\u0431\u0443\u0441 \u0434\u043e \u0440\u0430\u0439\u043e\u043d\u043d\u043e\u0433\u043e \u0446\u0435\u043d\u0442\u0440\u0430.",
-        "\u0416\u0438\u0442\u0435\u043b\u0438 \u043f\u0440\u0438\u0431\u0440\u0435\u0436\u043d\u044b\u0445 \u0441\u0451\u043b \u043f\u0440\u043e\u0441\u044f\u0442 \u043e\u0442\u043a\u0440\u044b\u0442\u044c \u0434\u0432\u0438\u0436\u0435\u043d\u0438\u0435 \u0434\u043b\u044f \u043f\u0435\u0448\u0435\u0445\u043e\u0434\u043e\u0432 \u0440\u0430\u043d\u044c\u0448\u0435, \u0447\u0442\u043e\u0431\u044b \u0434\u0435\u0442\u0438 \u043c\u043e\u0433\u043b\u0438 \u0445\u043e\u0434\u0438\u0442\u044c \u0432 \u0448\u043a\u043e\u043b\u0443.",
+        "Озёрск, 4 мая. Ремонт старого моста через реку завершат к июню, сообщили в "
+        "администрации города в пятницу.",
+        "По словам инженеров, опоры моста в хорошем состоянии, а заменить нужно только "
+        "покрытие и перила.",
+        "Работы ведут в две смены, а на время ремонта запущен дополнительный автобус до "
+        "районного центра.",
+        "Жители прибрежных сёл просят открыть движение для пешеходов раньше, чтобы дети "
+        "могли ходить в школу.",
     ],
     lang="ru",
 )
@@ -87,9 +105,31 @@ HOME = (
 )
 
 
+class SiteServer(ThreadingHTTPServer):
+    """A test server that records what it is asked and answers."""
+
+    daemon_threads = True
+
+    def __init__(self, handler: type[BaseHTTPRequestHandler]) -> None:
+        super().__init__(("127.0.0.1", 0), handler)
+        self.hits: list[str] = []  # requested paths, in order of arrival
+        self.sent: list[tuple[float, str, int]] = []  # (time.monotonic(), path, status)
+        self.release = threading.Event()  # for handlers that hold a response back
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
 class Handler(BaseHTTPRequestHandler):
+    server: SiteServer
+
     def log_message(self, *args: object) -> None:  # keep test output quiet
         pass
+
+    @property
+    def path_only(self) -> str:
+        return self.path.split("?")[0]
 
     def send(
         self,
@@ -98,6 +138,7 @@ class Handler(BaseHTTPRequestHandler):
         ctype: str = "text/html; charset=utf-8",
         headers: dict[str, str] | None = None,
     ) -> None:
+        self.server.sent.append((time.monotonic(), self.path_only, status))
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
@@ -108,8 +149,11 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
     def do_GET(self) -> None:  # noqa: N802 - the http.server API
-        path = self.path.split("?")[0]
-        self.server.hits.append(path)  # type: ignore[attr-defined]
+        path = self.path_only
+        self.server.hits.append(path)
+        self.answer(path)
+
+    def answer(self, path: str) -> None:
         redirects = {
             "/r1": "/r2",
             "/r2": "/r3",
@@ -148,15 +192,55 @@ class Handler(BaseHTTPRequestHandler):
 
 
 @contextmanager
-def serve() -> Iterator[tuple[str, list[str]]]:
-    """Run the site on a free port; yield (base URL, list of requested paths)."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    server.hits = []  # type: ignore[attr-defined]
+def running(handler: type[BaseHTTPRequestHandler] = Handler) -> Iterator[SiteServer]:
+    """Serve *handler* on a free port of 127.0.0.1 until the block ends."""
+    server = SiteServer(handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", server.hits  # type: ignore[attr-defined]
+        yield server
     finally:
+        server.release.set()
         server.shutdown()
         server.server_close()
+
+
+@contextmanager
+def serve() -> Iterator[tuple[str, list[str]]]:
+    """Run the site on a free port; yield (base URL, list of requested paths)."""
+    with running() as server:
+        yield server.base, server.hits
+
+
+def scrapy_command(args: list[str]) -> list[str]:
+    return [sys.executable, "-m", "scrapy", "crawl", *args, *FAST]
+
+
+def run_scrapy(
+    args: list[str],
+    tmp: Path,
+    *,
+    output: list[str] | None = None,
+    timeout: float = 120,
+    cwd: Path = ROOT,
+    env: dict[str, str] | None = None,
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Run `scrapy crawl ARGS` in the project; return (stats, items).
+
+    The feed is ``tmp/out.jsonl`` (``-O``) unless *output* gives other feed
+    options (``[]``: none, so the project's default feed; ``["-s", "FEEDS={}"]``:
+    no feed at all); the stats come from NEWSFILTER_STATS_FILE.
+    """
+    feed, stats = tmp / "out.jsonl", tmp / "stats.json"
+    if output is None:
+        output = ["-O", str(feed)]
+    cmd = scrapy_command([*args, *output, "-s", f"NEWSFILTER_STATS_FILE={stats}"])
+    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(stats.read_text()), read_feed(feed)
+
+
+def read_feed(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    return [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines()]

@@ -12,46 +12,22 @@ from typing import Any
 
 import crawlsite
 import pytest
+from crawlsite import ROOT
+from crawlsite import run_scrapy as scrapy
 
 from crawler.demo.server import serve as serve_demo
 from crawler.pipelines import content_sha1
 from crawler.sites import SitesError, load_sites
 from crawler.spiders.pages import read_targets
 
-ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "crawler" / "demo"
-FAST = ["-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0", "-s", "LOG_LEVEL=INFO"]
-
-
-def scrapy(args: list[str], tmp: Path, timeout: float = 120) -> tuple[dict[str, Any], list[dict]]:
-    """Run `scrapy crawl ...` in the project; return (stats, items)."""
-    feed, stats = tmp / "out.jsonl", tmp / "stats.json"
-    cmd = [
-        sys.executable,
-        "-m",
-        "scrapy",
-        "crawl",
-        *args,
-        "-O",
-        str(feed),
-        "-s",
-        f"NEWSFILTER_STATS_FILE={stats}",
-        *FAST,
-    ]
-    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    items = (
-        [json.loads(x) for x in feed.read_text(encoding="utf-8").splitlines()]
-        if feed.exists()
-        else []
-    )
-    return json.loads(stats.read_text()), items
+Crawl = tuple[dict[str, Any], list[dict[str, Any]], list[str]]  # stats, items, requested paths
 
 
 @pytest.fixture(scope="module")
 def misbehaving_crawl(
     tmp_path_factory: pytest.TempPathFactory,
-) -> tuple[dict, list[dict], list[str]]:
+) -> Crawl:
     tmp = tmp_path_factory.mktemp("crawl")
     with crawlsite.serve() as (base, hits):
         stats, items = scrapy(
@@ -71,7 +47,7 @@ def misbehaving_crawl(
     return stats, items, list(hits)
 
 
-def test_crawl_finishes_and_counts_every_failure(misbehaving_crawl) -> None:  # type: ignore[no-untyped-def]
+def test_crawl_finishes_and_counts_every_failure(misbehaving_crawl: Crawl) -> None:
     stats, _, _ = misbehaving_crawl
     assert stats["finish_reason"] == "finished"
     assert stats["newsfilter/failed/http_404"] >= 1
@@ -84,7 +60,7 @@ def test_crawl_finishes_and_counts_every_failure(misbehaving_crawl) -> None:  # 
     assert stats["newsfilter/non_article"] >= 1  # the home page is a listing
 
 
-def test_redirect_chain_is_followed_and_loop_is_cut(misbehaving_crawl) -> None:  # type: ignore[no-untyped-def]
+def test_redirect_chain_is_followed_and_loop_is_cut(misbehaving_crawl: Crawl) -> None:
     stats, items, hits = misbehaving_crawl
     assert any(i["url"].endswith("/hospital.html") for i in items)
     # the loop ends when it comes back to a URL already fetched
@@ -93,7 +69,7 @@ def test_redirect_chain_is_followed_and_loop_is_cut(misbehaving_crawl) -> None: 
     assert stats["newsfilter/failed/robots"] == 1
 
 
-def test_articles_are_exported_once_with_clean_text(misbehaving_crawl) -> None:  # type: ignore[no-untyped-def]
+def test_articles_are_exported_once_with_clean_text(misbehaving_crawl: Crawl) -> None:
     _, items, hits = misbehaving_crawl
     by_path = {i["url"].split("/", 3)[3]: i for i in items}
     story = by_path["story.html"]
@@ -107,7 +83,7 @@ def test_articles_are_exported_once_with_clean_text(misbehaving_crawl) -> None: 
     assert sum(1 for i in items if i["title"] == story["title"]) == 1  # /slow served it again
 
 
-def test_charset_only_in_http_header(misbehaving_crawl) -> None:  # type: ignore[no-untyped-def]
+def test_charset_only_in_http_header(misbehaving_crawl: Crawl) -> None:
     _, items, _ = misbehaving_crawl
     ru = next(i for i in items if i["url"].endswith("/cp1251.html"))
     assert ru["text"].startswith("\u041e\u0437\u0451\u0440\u0441\u043a, 4 \u043c\u0430\u044f.")
@@ -126,6 +102,21 @@ def test_pages_spider_reads_files_and_urls(tmp_path: Path) -> None:
         "Hospital wing opens next month",
     ]
     assert stats["newsfilter/failed/http_404"] == 1
+
+
+def test_pages_spider_without_classifier_fetches_the_list_only(tmp_path: Path) -> None:
+    """A plain crawl (the benchmark baseline) of the pages spider: no sites, nothing followed."""
+    with crawlsite.serve() as (base, hits):
+        listing = tmp_path / "list.txt"
+        listing.write_text(f"{base}/\n{base}/story.html\n")  # both pages link to others
+        stats, items = scrapy(
+            ["pages", "-a", f"urls={listing}", "-s", "NEWSFILTER_CLASSIFY=False"], tmp_path
+        )
+    assert stats["finish_reason"] == "finished"
+    assert not [k for k in stats if k.startswith("spider_exceptions")]
+    assert stats["response_received_count"] == 3  # robots.txt and the two pages
+    assert sorted(hits) == ["/", "/robots.txt", "/story.html"]
+    assert items == []
 
 
 def test_read_targets_makes_file_urls(tmp_path: Path) -> None:
@@ -158,7 +149,7 @@ def check_demo_items(items: list[dict]) -> None:
     assert sorted("/" + p for p in paths) == sorted(expected), (
         "every story exactly once, nothing else"
     )
-    for item, path in zip(items, paths):
+    for item, path in zip(items, paths, strict=True):
         want = expected["/" + path]
         assert item["title"] == want["title"]
         assert item["text"].split("\n\n") == want["paragraphs"], f"/{path}: story text differs"

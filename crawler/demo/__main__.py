@@ -49,7 +49,7 @@ def crawl(
     base_url: str, feed: Path | None, overrides: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     """Crawl one site with the `news` spider; return the crawl stats."""
-    process = CrawlerProcess(crawl_settings(feed, overrides), install_root_handler=True)
+    process = CrawlerProcess(crawl_settings(feed, overrides))
     crawler = process.create_crawler("news")
     process.crawl(crawler, url=base_url + "/")
     process.start()

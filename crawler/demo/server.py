@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, cast
 from urllib.parse import urlsplit
 
 PLACEHOLDER = b"__BASE_URL__"
@@ -47,7 +47,7 @@ class DemoRequestHandler(SimpleHTTPRequestHandler):
     server: DemoHTTPServer
     server_version = "HillValleyDemo/1.0"
 
-    def send_head(self) -> io.BufferedIOBase | None:  # type: ignore[override]
+    def send_head(self) -> BinaryIO | None:
         """Answer GET/HEAD; text files get the base URL substituted."""
         path = self.translate_path(self.path)
         request_path = urlsplit(self.path).path
@@ -94,7 +94,8 @@ class DemoHTTPServer(ThreadingHTTPServer):
 
     def finish_request(self, request: Any, client_address: Any) -> None:
         """Handle one request with the site root as the handler's directory."""
-        self.RequestHandlerClass(request, client_address, self, directory=str(self.root))
+        handler = cast(type[DemoRequestHandler], self.RequestHandlerClass)
+        handler(request, client_address, self, directory=str(self.root))
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """Ignore clients that hang up early; report anything else."""

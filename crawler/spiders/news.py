@@ -14,43 +14,30 @@ last and only NEWSFILTER_CHROME_DEPTH steps away from a story link.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import UTC, datetime
-from typing import Any
-from urllib.parse import urljoin, urlsplit
+from typing import Any, Self
+from urllib.parse import urljoin
 
 import scrapy
+from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
-from scrapy.http import Response, TextResponse
+from scrapy.http import Request, Response, TextResponse
 from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
+from twisted.python.failure import Failure
 
 from classifier.segment import SegmentationError
 
-from ..analysis import PageAnalyser
+from ..analysis import Analysis, PageAnalyser
+from ..config import Config
 from ..items import PageItem
 from ..sites import Site, SitesError, load_sites
 
 logger = logging.getLogger(__name__)
 
 HTML_TYPES = (b"text/html", b"application/xhtml")
-SKIP_EXTENSIONS = (
-    ".jpg",
-    ".jpeg",
-    ".png",
-    ".gif",
-    ".webp",
-    ".svg",
-    ".pdf",
-    ".zip",
-    ".mp3",
-    ".mp4",
-    ".css",
-    ".js",
-    ".ico",
-    ".xml",
-    ".json",
-)
+DISCOVERY_PRIORITY = 5  # sitemaps, feeds and robots.txt: before the pages they list
 
 
 def now_iso() -> str:
@@ -60,10 +47,10 @@ def now_iso() -> str:
 class NewsSpider(scrapy.Spider):
     name = "news"
     allowed_domains: list[str] = []
-    chrome_depth = 2
-    teaser_priority = 10
-    chrome_priority = -10
-    classify = True
+    config: Config  # from the settings, in from_crawler
+    # the block model, loaded in from_crawler; None for a plain crawl
+    # (NEWSFILTER_CLASSIFY=False).  The ArticlePipeline uses it too.
+    analyser: PageAnalyser | None = None
 
     def __init__(
         self,
@@ -78,23 +65,20 @@ class NewsSpider(scrapy.Spider):
         self.sites: list[Site] = []
 
     @classmethod
-    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> NewsSpider:
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
-        spider.sites = spider._select_sites(crawler.settings)
+        spider.config = Config.from_settings(crawler.settings)
+        spider.sites = spider._select_sites()
         spider.allowed_domains = sorted({d for s in spider.sites for d in s.allowed_domains})
-        spider.chrome_depth = crawler.settings.getint("NEWSFILTER_CHROME_DEPTH", 2)
-        spider.teaser_priority = crawler.settings.getint("NEWSFILTER_TEASER_PRIORITY", 10)
-        spider.chrome_priority = crawler.settings.getint("NEWSFILTER_CHROME_PRIORITY", -10)
-        spider.classify = crawler.settings.getbool("NEWSFILTER_CLASSIFY", True)
-        if spider.classify:  # load (and check) the model now: fail before crawling, not on page 1
-            PageAnalyser.for_crawler(crawler)
+        if spider.config.classify:  # load (and check) the model now: fail before crawling
+            spider.analyser = PageAnalyser.from_config(spider.config)
         return spider
 
-    def _select_sites(self, settings: Any) -> list[Site]:
+    def _select_sites(self) -> list[Site]:
         if self.url_arg:
             return [Site.from_url(self.url_arg)]
         try:
-            sites = load_sites(self.sites_file or settings.get("NEWSFILTER_SITES"))
+            sites = load_sites(self.sites_file or self.config.sites)
         except SitesError as exc:
             raise ValueError(str(exc)) from exc
         if self.site_arg:
@@ -104,31 +88,43 @@ class NewsSpider(scrapy.Spider):
         return sites
 
     # -- start ------------------------------------------------------------
-    async def start(self) -> Any:
+    async def start(self) -> AsyncIterator[Request]:
         for site in self.sites:
             meta = {"site": site.name, "chrome_steps": 0}
             for url in site.sitemaps:
-                yield scrapy.Request(url, self.parse_sitemap, meta=meta, priority=5)
+                yield Request(url, self.parse_sitemap, meta=meta, priority=DISCOVERY_PRIORITY)
             for url in site.feeds:
-                yield scrapy.Request(url, self.parse_feed, meta=meta, priority=5)
+                yield Request(url, self.parse_feed, meta=meta, priority=DISCOVERY_PRIORITY)
             for url in site.start_urls:
-                yield scrapy.Request(url, self.parse, meta=meta, errback=self.failed)
+                yield Request(url, self.parse, meta=meta, errback=self.failed)
                 if not site.sitemaps:
                     robots = urljoin(url, "/robots.txt")
-                    yield scrapy.Request(
-                        robots, self.parse_robots, meta=meta, priority=5, dont_filter=False
-                    )
+                    yield Request(robots, self.parse_robots, meta=meta, priority=DISCOVERY_PRIORITY)
 
-    def site_of(self, response: Response) -> Site:
+    def site_of(self, response: Response) -> Site | None:
+        """The site a response was requested for; None when the spider has no sites."""
         name = response.meta.get("site")
-        return next((s for s in self.sites if s.name == name), self.sites[0])
+        for site in self.sites:
+            if site.name == name:
+                return site
+        return self.sites[0] if self.sites else None
+
+    @staticmethod
+    def _meta(response: Response) -> dict[str, Any]:
+        """Meta for a request found on *response*: its site, none of Scrapy's own keys."""
+        return {"site": response.meta.get("site"), "chrome_steps": 0}
 
     # -- discovery --------------------------------------------------------
-    def parse_robots(self, response: Response) -> Iterator[scrapy.Request]:
-        for url in sitemap_urls_from_robots(response.text, base_url=response.url):
-            yield scrapy.Request(url, self.parse_sitemap, meta=response.meta, priority=5)
+    def parse_robots(self, response: Response) -> Iterator[Request]:
+        for url in sitemap_urls_from_robots(response.body, base_url=response.url):
+            yield Request(
+                url, self.parse_sitemap, meta=self._meta(response), priority=DISCOVERY_PRIORITY
+            )
 
-    def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
+    def parse_sitemap(self, response: Response) -> Iterator[Request]:
+        site = self.site_of(response)
+        if site is None:
+            return
         body = response.body
         if response.url.endswith(".gz") or body[:2] == b"\x1f\x8b":
             try:
@@ -142,35 +138,37 @@ class NewsSpider(scrapy.Spider):
             self.crawler.stats.inc_value("newsfilter/bad_sitemap")
             logger.warning("Not a sitemap: %s", response.url)
             return
-        site = self.site_of(response)
         for entry in sitemap:
             loc = entry.get("loc")
             if not loc:
                 continue
             if sitemap.type == "sitemapindex":
-                yield scrapy.Request(loc, self.parse_sitemap, meta=response.meta, priority=5)
+                yield Request(
+                    loc, self.parse_sitemap, meta=self._meta(response), priority=DISCOVERY_PRIORITY
+                )
             elif site.wants(loc):
-                yield self._story_request(loc, response, self.teaser_priority)
+                yield self._story_request(loc, response, self.config.teaser_priority)
 
-    def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
-        if not isinstance(response, TextResponse):
+    def parse_feed(self, response: Response) -> Iterator[Request]:
+        site = self.site_of(response)
+        if site is None or not isinstance(response, TextResponse):
             return
         sel = response.selector
         sel.remove_namespaces()
         links = sel.xpath(
             "//item/link/text() | //entry/link[not(@rel) or @rel='alternate']/@href"
         ).getall()
-        site = self.site_of(response)
         for link in links:
             url = response.urljoin(link.strip())
             if site.wants(url):
-                yield self._story_request(url, response, self.teaser_priority)
+                yield self._story_request(url, response, self.config.teaser_priority)
 
-    def _story_request(self, url: str, response: Response, priority: int) -> scrapy.Request:
-        meta = {"site": response.meta.get("site"), "chrome_steps": 0}
-        return scrapy.Request(url, self.parse, meta=meta, priority=priority, errback=self.failed)
+    def _story_request(self, url: str, response: Response, priority: int) -> Request:
+        return Request(
+            url, self.parse, meta=self._meta(response), priority=priority, errback=self.failed
+        )
 
-    def failed(self, failure: Any) -> None:
+    def failed(self, failure: Failure) -> None:
         """Count and log a request that ended without a usable response."""
         exc = failure.value
         response = getattr(exc, "response", None)
@@ -188,10 +186,11 @@ class NewsSpider(scrapy.Spider):
         else:
             reason = type(exc).__name__
         self.crawler.stats.inc_value(f"newsfilter/failed/{reason}")
-        logger.warning("Failed %s: %s", failure.request.url, reason)
+        request: Request = failure.request  # type: ignore[attr-defined]  # set by Scrapy
+        logger.warning("Failed %s: %s", request.url, reason)
 
     # -- pages ------------------------------------------------------------
-    def parse(self, response: Response) -> Iterator[Any]:
+    def parse(self, response: Response) -> Iterator[Request | PageItem]:
         ctype = response.headers.get(b"Content-Type", b"") or b""
         if not isinstance(response, TextResponse) or (
             ctype and not ctype.lower().startswith(HTML_TYPES)
@@ -202,11 +201,11 @@ class NewsSpider(scrapy.Spider):
         if not response.body.strip():
             self.crawler.stats.inc_value("newsfilter/empty")
             return
-        if not self.classify:  # baseline for benchmarks: a plain crawl, no items
-            yield from self.follow_all(response)
+        if self.analyser is None:  # baseline for benchmarks: a plain crawl, no items
+            yield from self.follow(response, None)
             return
         try:
-            analysis = PageAnalyser.for_crawler(self.crawler).analyse(
+            analysis = self.analyser.analyse(
                 response.body, url=response.url, encoding=response.encoding
             )
         except SegmentationError as exc:
@@ -221,54 +220,65 @@ class NewsSpider(scrapy.Spider):
             fetched_at=now_iso(),
             analysis=analysis,
         )
-        yield from self.follow_links(response, analysis)
+        yield from self.follow(response, analysis)
 
-    def follow_all(self, response: Response) -> Iterator[scrapy.Request]:
+    # -- links ------------------------------------------------------------
+    def follow(self, response: TextResponse, analysis: Analysis | None) -> Iterator[Request]:
+        """The requests for the links of a page (ranked by block label when classified)."""
+        if analysis is None:
+            return self.follow_all(response)
+        return self.follow_links(response, analysis)
+
+    @staticmethod
+    def links(
+        response: Response, site: Site, found: Iterable[tuple[str, str]]
+    ) -> Iterator[tuple[str, str]]:
+        """``(url, label)`` for each ``(href, label)`` found on a page that the site follows.
+
+        The URL is absolute and without fragment; a URL found twice keeps the
+        label it was first found with.
+        """
+        seen: set[str] = set()
+        for href, label in found:
+            url = response.urljoin(href).split("#", 1)[0]
+            if url not in seen:
+                seen.add(url)
+                if site.follows(url):
+                    yield url, label
+
+    def follow_all(self, response: TextResponse) -> Iterator[Request]:
         """Every same-site link, unranked (what a crawl without the classifier does)."""
         site = self.site_of(response)
-        for href in response.css("a::attr(href)").getall():
-            url = response.urljoin(href).split("#", 1)[0]
-            if (
-                site.owns(url)
-                and site.wants(url)
-                and not urlsplit(url).path.lower().endswith(SKIP_EXTENSIONS)
-            ):
-                yield scrapy.Request(url, self.parse, meta={"site": site.name}, errback=self.failed)
+        if site is None:
+            return
+        found = ((href, "") for href in response.css("a::attr(href)").getall())
+        for url, _ in self.links(response, site, found):
+            yield Request(url, self.parse, meta={"site": site.name}, errback=self.failed)
 
-    def follow_links(self, response: Response, analysis: Any) -> Iterator[scrapy.Request]:
+    def follow_links(self, response: Response, analysis: Analysis) -> Iterator[Request]:
         site = self.site_of(response)
-        steps = response.meta.get("chrome_steps", 0)
-        seen: set[str] = set()
+        if site is None:
+            return
         if analysis.feed:  # the dupe filter keeps this to one request per feed
-            yield scrapy.Request(
+            yield Request(
                 response.urljoin(analysis.feed),
                 self.parse_feed,
                 meta={"site": site.name},
-                priority=5,
+                priority=DISCOVERY_PRIORITY,
             )
-        for block in analysis.extraction.blocks:
-            for href, _ in block.links:
-                url = response.urljoin(href).split("#", 1)[0]
-                if url in seen or not url.startswith(("http://", "https://")):
+        steps = response.meta.get("chrome_steps", 0)
+        found = ((href, b.label) for b in analysis.extraction.blocks for href, _ in b.links)
+        for url, label in self.links(response, site, found):
+            if label == "chrome":
+                if steps + 1 > self.config.chrome_depth:
                     continue
-                seen.add(url)
-                if (
-                    not site.owns(url)
-                    or not site.wants(url)
-                    or urlsplit(url).path.lower().endswith(SKIP_EXTENSIONS)
-                ):
-                    continue
-                if block.label == "chrome":
-                    if steps + 1 > self.chrome_depth:
-                        continue
-                    meta = {"site": site.name, "chrome_steps": steps + 1}
-                    yield scrapy.Request(
-                        url,
-                        self.parse,
-                        meta=meta,
-                        priority=self.chrome_priority,
-                        errback=self.failed,
-                    )
-                else:
-                    priority = self.teaser_priority if block.label == "teaser" else 0
-                    yield self._story_request(url, response, priority)
+                yield Request(
+                    url,
+                    self.parse,
+                    meta={"site": site.name, "chrome_steps": steps + 1},
+                    priority=self.config.chrome_priority,
+                    errback=self.failed,
+                )
+            else:
+                priority = self.config.teaser_priority if label == "teaser" else 0
+                yield self._story_request(url, response, priority)

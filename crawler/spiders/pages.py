@@ -9,13 +9,14 @@ lines and ``#`` comments are skipped).  Nothing is followed.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
-import scrapy
-from scrapy.http import Response
+from scrapy.http import Request, TextResponse
 
+from ..analysis import Analysis
+from ..sites import Site
 from .news import NewsSpider
 
 logger = logging.getLogger(__name__)
@@ -51,12 +52,12 @@ class PagesSpider(NewsSpider):
         self.targets = read_targets(Path(urls))
         super().__init__(*args, **kwargs)
 
-    def _select_sites(self, settings: Any) -> list:  # no sites file: the list is the crawl
+    def _select_sites(self) -> list[Site]:  # no sites file: the list is the crawl
         return []
 
-    async def start(self) -> Any:
+    async def start(self) -> AsyncIterator[Request]:
         for url in self.targets:
-            yield scrapy.Request(url, self.parse, meta={"site": ""}, errback=self.failed)
+            yield Request(url, self.parse, meta={"site": ""}, errback=self.failed)
 
-    def follow_links(self, response: Response, analysis: Any) -> Iterator[scrapy.Request]:
-        return iter(())
+    def follow(self, response: TextResponse, analysis: Analysis | None) -> Iterator[Request]:
+        return iter(())  # the list is the crawl, classified or not

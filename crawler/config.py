@@ -1,0 +1,62 @@
+"""The NEWSFILTER_* settings, read once and typed.
+
+Their defaults, and the reasons for them, are in :mod:`crawler.settings` and
+only there: this module gives none, and refuses settings that lack one of
+them (a crawl run without the project's settings module) instead of
+silently reading 0 or False.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+from scrapy.settings import BaseSettings
+
+
+@dataclass(frozen=True)
+class Config:
+    """One field per NEWSFILTER_<FIELD> setting."""
+
+    sites: str
+    model: str
+    threshold: float | None  # None: the model card's
+    switch_cost: float | None  # None: the model card's
+    min_story_chars: int
+    chrome_depth: int
+    teaser_priority: int
+    chrome_priority: int
+    classify: bool
+    stats_file: str
+    feed: str
+    retry_after_max: float
+
+    @staticmethod
+    def setting(name: str) -> str:
+        return f"NEWSFILTER_{name.upper()}"
+
+    @classmethod
+    def from_settings(cls, settings: BaseSettings) -> Config:
+        missing = [cls.setting(f.name) for f in fields(cls) if cls.setting(f.name) not in settings]
+        if missing:
+            raise ValueError(
+                f"{', '.join(missing)} not set: load the project's settings (crawler.settings)"
+            )
+
+        def optional(name: str) -> float | None:
+            value = settings.getfloat(cls.setting(name))
+            return value if value >= 0 else None
+
+        return cls(
+            sites=settings.get("NEWSFILTER_SITES"),
+            model=settings.get("NEWSFILTER_MODEL"),
+            threshold=optional("threshold"),
+            switch_cost=optional("switch_cost"),
+            min_story_chars=settings.getint("NEWSFILTER_MIN_STORY_CHARS"),
+            chrome_depth=settings.getint("NEWSFILTER_CHROME_DEPTH"),
+            teaser_priority=settings.getint("NEWSFILTER_TEASER_PRIORITY"),
+            chrome_priority=settings.getint("NEWSFILTER_CHROME_PRIORITY"),
+            classify=settings.getbool("NEWSFILTER_CLASSIFY"),
+            stats_file=settings.get("NEWSFILTER_STATS_FILE"),
+            feed=settings.get("NEWSFILTER_FEED"),
+            retry_after_max=settings.getfloat("NEWSFILTER_RETRY_AFTER_MAX"),
+        )
