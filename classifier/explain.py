@@ -28,14 +28,11 @@ escaping were ever wrong.
 
 from __future__ import annotations
 
-import argparse
 import base64
 import hashlib
 import html
 import logging
-import sys
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -68,7 +65,8 @@ border-radius:3px}
 .block.chrome{border-color:var(--chrome);background:#f1f2f4;color:#333}
 .meta{font-size:12px;color:#333;display:flex;flex-wrap:wrap;gap:8px;align-items:center}
 .label{font-weight:700;text-transform:uppercase;letter-spacing:.03em}
-.article .label{color:var(--article)}.teaser .label{color:var(--teaser)}.chrome .label{color:var(--chrome)}
+.article .label{color:var(--article)}.teaser .label{color:var(--teaser)}
+.chrome .label{color:var(--chrome)}
 .path{font-family:ui-monospace,monospace;color:#666;overflow-wrap:anywhere}
 .note{color:#8a1c1c}
 .text{margin:4px 0;white-space:pre-wrap;overflow-wrap:anywhere}
@@ -270,7 +268,8 @@ def _block(
         f'<li class="block {label}" id="b{i}"><div class="meta">'
         f'<span class="label">{_e(b.label)}</span><span>p={b.probability:.2f}</span>'
         f"<span>P(article) {b.p_article:.2f}</span>"
-        f'<meter min="0" max="1" low="{threshold:.3f}" optimum="1" value="{b.p_article:.4f}"></meter>'
+        f'<meter min="0" max="1" low="{threshold:.3f}" optimum="1" '
+        f'value="{b.p_article:.4f}"></meter>'
         f"<span>#{i} &lt;{_e(page.blocks[i].tag)}&gt;</span>"
         f'<span class="path">{_e(b.path)}</span>{note}</div>'
         f'<p class="text">{_e(b.text)}</p>{_why(effects)}{_links(b.links)}</li>'
@@ -345,45 +344,3 @@ def explain_html(
     """
     ext = extractor if extractor is not None else default_extractor()
     return explain_page(segment(html_data, url=url), ext)
-
-
-# --------------------------------------------------------------------------
-# command line
-
-
-def cmd_explain(args: argparse.Namespace) -> int:
-    from .cli import read_page
-    from .segment import SegmentationError
-
-    extractor = (
-        Extractor(args.model, threshold=args.threshold)
-        if args.model
-        else Extractor(threshold=args.threshold)
-    )
-    try:
-        report = explain_html(read_page(Path(args.page)), url=args.url, extractor=extractor)
-    except (OSError, EOFError, SegmentationError) as exc:
-        print(f"error: {args.page}: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return 1
-    if not args.output or args.output == "-":
-        sys.stdout.write(report)
-        return 0
-    out = Path(args.output)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(report, encoding="utf-8")
-    logger.info("wrote %s", out)
-    return 0
-
-
-def add_explain_parser(subparsers: Any) -> argparse.ArgumentParser:
-    """Register ``explain PAGE.html [--url URL] -o report.html``."""
-    p = subparsers.add_parser(
-        "explain", help="write an HTML report of what the model did on a page"
-    )
-    p.add_argument("page", help="an HTML file (.html, .htm, .html.gz)")
-    p.add_argument("-o", "--output", help="report file (default: stdout)")
-    p.add_argument("--url", help="the page URL")
-    p.add_argument("--threshold", type=float, help="P(article) needed to keep a block")
-    p.add_argument("--model", help="model file (default: the shipped block model)")
-    p.set_defaults(func=cmd_explain)
-    return p

@@ -15,22 +15,17 @@ from typing import Any
 
 import numpy as np
 
+from .decision import ARTICLE, choose_labels, decide
 from .features import tokens
-from .model import BLOCK_MODEL, load_model
+from .model import BLOCK_MODEL, LoadedModel
 from .segment import Page, clean_title, segment
 
-# A block is kept as article when P(article) >= threshold.  The default is
-# the one recorded in the model card (chosen on real dev pages, see README).
-DEFAULT_THRESHOLD = 0.5
-# When nothing passes the threshold, the best contiguous region is kept if its
-# best block reaches this share of the threshold (listing pages stay empty).
-FALLBACK_SHARE = 0.5
 TITLE_MIN_SIMILARITY = 0.5  # a heading block is the title when this similar
-# Cost, in log-odds, of entering or leaving the article between two blocks:
-# an uncertain block between two kept ones joins them, an uncertain block far
-# from the story stays out.  0 turns smoothing off (the bare threshold rule).
-DEFAULT_SWITCH_COST = 0.0
-_P_CLIP = 1e-3  # calibrated probabilities of exactly 0 or 1 would be infinite evidence
+# the headline is looked for in h1-h3 blocks and in the first kept blocks
+TITLE_TAGS = ("h1", "h2", "h3")
+TITLE_FIRST_BLOCKS = 3
+# a heading far longer than the declared headline is not it
+TITLE_MAX_TOKENS_RATIO, TITLE_MAX_TOKENS_SLACK = 3, 5
 
 
 @dataclass(slots=True)
@@ -68,58 +63,6 @@ class Extraction:
         return out
 
 
-def smooth(p: np.ndarray, threshold: float, switch_cost: float) -> np.ndarray:
-    """Keep/drop decisions for a page's blocks as one coherent sequence (Viterbi).
-
-    Two states, in and out of the article.  A block's evidence for "in" is
-    its log-odds of P(article) against the threshold's, so with no switch
-    cost this is exactly ``p >= threshold``; every change of state costs
-    ``switch_cost``, including entering the story after the page's start and
-    leaving it before its end.
-    """
-    keep = p >= threshold
-    if switch_cost <= 0 or len(p) < 3:
-        return keep
-    q = np.clip(p, _P_CLIP, 1 - _P_CLIP)
-    t = min(max(threshold, _P_CLIP), 1 - _P_CLIP)
-    gain = np.log(q / (1 - q)) - np.log(t / (1 - t))  # > 0 favours "in"
-    n = len(p)
-    # the page starts and ends outside the story: entering and leaving it
-    # cost the same at the page's edges as anywhere else
-    score_out, score_in = 0.0, float(gain[0]) - switch_cost
-    back = np.zeros((n, 2), dtype=bool)  # came from the other state?
-    for i in range(1, n):
-        stay_out, enter_out = score_out, score_in - switch_cost
-        stay_in, enter_in = score_in, score_out - switch_cost
-        back[i, 0] = enter_out > stay_out
-        back[i, 1] = enter_in > stay_in
-        score_out = max(stay_out, enter_out)
-        score_in = max(stay_in, enter_in) + float(gain[i])
-    state = score_in - switch_cost > score_out
-    out = np.empty(n, dtype=bool)
-    for i in range(n - 1, -1, -1):
-        out[i] = state
-        if back[i, int(state)]:
-            state = not state
-    return out
-
-
-def _best_region(p: np.ndarray, threshold: float) -> slice | None:
-    """The contiguous run of blocks with the largest summed (p - threshold/2)."""
-    if len(p) == 0 or p.max() < threshold * FALLBACK_SHARE:
-        return None
-    gain = p - threshold * FALLBACK_SHARE
-    best, best_span, run, start = -np.inf, (0, 1), 0.0, 0
-    for i, g in enumerate(gain):
-        if run <= 0:
-            run, start = g, i
-        else:
-            run += g
-        if run > best:
-            best, best_span = run, (start, i + 1)
-    return slice(*best_span)
-
-
 def _title(page: Page, keep: np.ndarray) -> tuple[str, int]:
     """The headline and the index of the block that holds it (-1 if none).
 
@@ -131,10 +74,14 @@ def _title(page: Page, keep: np.ndarray) -> tuple[str, int]:
     want = set(tokens(declared))
     best, best_sim = -1, 0.0
     for b in page.blocks:
-        if b.tag not in ("h1", "h2", "h3") and not (keep[b.index] and b.index < 3):
+        if b.tag not in TITLE_TAGS and not (keep[b.index] and b.index < TITLE_FIRST_BLOCKS):
             continue
         have = set(tokens(b.text))
-        if not have or not want or len(have) > 3 * len(want) + 5:
+        if (
+            not have
+            or not want
+            or len(have) > TITLE_MAX_TOKENS_RATIO * len(want) + TITLE_MAX_TOKENS_SLACK
+        ):
             continue
         sim = len(have & want) / len(want)
         if sim > best_sim or (
@@ -146,7 +93,7 @@ def _title(page: Page, keep: np.ndarray) -> tuple[str, int]:
     return declared, -1
 
 
-class Extractor:
+class Extractor(LoadedModel):
     """A loaded block model and the decision rule around it."""
 
     def __init__(
@@ -155,24 +102,11 @@ class Extractor:
         *,
         threshold: float | None = None,
         switch_cost: float | None = None,
-    ):
-        self.model, self.card = load_model(Path(model_path))
-        self.labels = [str(c) for c in self.model.classes_]
-        self.threshold = float(
-            threshold if threshold is not None else self.card.get("threshold", DEFAULT_THRESHOLD)
-        )
+    ) -> None:
+        super().__init__(model_path, threshold)
         self.switch_cost = float(
-            switch_cost
-            if switch_cost is not None
-            else self.card.get("switch_cost", DEFAULT_SWITCH_COST)
+            switch_cost if switch_cost is not None else self.card.get("switch_cost", 0.0)
         )
-        self.model_version = str(self.card.get("model_version", ""))
-
-    def probabilities(self, page: Page) -> np.ndarray:
-        """P(label) for every block, columns in ``self.labels`` order."""
-        if not page.blocks:
-            return np.zeros((0, len(self.labels)))
-        return self.model.predict_proba(page.blocks)
 
     def extract(
         self, html: bytes | str, *, url: str | None = None, content_type: str | None = None
@@ -183,33 +117,26 @@ class Extractor:
     def extract_page(self, page: Page, proba: np.ndarray | None = None) -> Extraction:
         """Classify a segmented page (``proba``: its probabilities, if already known)."""
         if proba is None:
-            proba = self.probabilities(page)
-        art = self.labels.index("article")
-        p_art = proba[:, art] if len(proba) else np.zeros(0)
-        keep = smooth(p_art, self.threshold, self.switch_cost)
-        if not keep.any():
-            region = _best_region(p_art, self.threshold)
-            if region is not None:
-                keep[region] = True
+            proba = self.probabilities(page.blocks)
+        p_art = proba[:, self.labels.index(ARTICLE)]
+        keep = decide(p_art, self.threshold, self.switch_cost)
+        labels, probs = choose_labels(proba, self.labels, keep)
         title, title_idx = _title(page, keep)
         run = longest = 0
+        blocks, texts = [], []
         for b in page.blocks:
             run = run + len(b.text) if keep[b.index] else 0
             longest = max(longest, run)
-        noise = [i for i in range(len(self.labels)) if i != art]
-        blocks, texts = [], []
-        for b in page.blocks:
-            row = proba[b.index]
-            if keep[b.index]:
-                label, prob = "article", float(row[art])
-                if b.index != title_idx and b.text != title:
-                    texts.append(b.text)
-            else:
-                j = max(noise, key=lambda k: row[k])
-                label, prob = self.labels[j], float(row[j])
+            if keep[b.index] and b.index != title_idx and b.text != title:
+                texts.append(b.text)
             blocks.append(
                 LabelledBlock(
-                    b.text, label, round(prob, 4), b.path, round(float(row[art]), 4), b.links
+                    b.text,
+                    labels[b.index],
+                    round(probs[b.index], 4),
+                    b.path,
+                    round(float(p_art[b.index]), 4),
+                    b.links,
                 )
             )
         return Extraction(

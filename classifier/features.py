@@ -29,19 +29,33 @@ import re
 import zlib
 from collections import Counter
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from . import vocab
-from .segment import Block, Page, clean_title
+from .segment import Page, clean_title
 
 PUNCTUATION = ",.;:!?\"'()[]{}|/-–—«»“”‘’„·•।。，、！？：；（）《》"
 DIGITS = "0123456789०१२३४५६७८९০১২৩৪৫৬৭৮৯"
-_DEL_PUNCT = str.maketrans("", "", PUNCTUATION)
-_DEL_DIGITS = str.maketrans("", "", DIGITS)
-_DEL_SENT_END = str.maketrans("", "", vocab.SENTENCE_END)
-_TOKEN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]|[^\W_]+")
+# str.translate tables that delete a character class: len(text) minus the
+# translated length counts that class in one C-level pass
+DEL_PUNCT = str.maketrans("", "", PUNCTUATION)
+DEL_DIGITS = str.maketrans("", "", DIGITS)
+DEL_SENT_END = str.maketrans("", "", vocab.SENTENCE_END)
+# one CJK character, or a run of letters/digits in any other script
+CJK_CLASS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af"
+TOKEN = re.compile(f"[{CJK_CLASS}]|[^\\W_]+")
+
+
+def context_names(offsets: Sequence[int], sources: Sequence[str]) -> tuple[str, ...]:
+    """Column names of :func:`add_context`: ``prev2_x``, ``next1_y``..."""
+    return tuple(
+        f"{'prev' if off < 0 else 'next'}{abs(off)}_{name}" for off in offsets for name in sources
+    )
+
+
 WRAP_WIDTH = 80  # Kohlschütter's line width for text density
 HASH_BUCKETS = 16  # hashed class/id tokens of the block's element and parents
 PROSE_MIN_CHARS = 25  # a block counts as prose from this length...
@@ -139,11 +153,7 @@ CONTEXT_SOURCES = (
 )
 CONTEXT_OFFSETS = (-2, -1, 1, 2)
 BASE_FEATURES = TEXT_FEATURES + STRUCT_FEATURES + PAGE_FEATURES
-FEATURE_NAMES = BASE_FEATURES + tuple(
-    f"{'prev' if off < 0 else 'next'}{abs(off)}_{name}"
-    for off in CONTEXT_OFFSETS
-    for name in CONTEXT_SOURCES
-)
+FEATURE_NAMES = BASE_FEATURES + context_names(CONTEXT_OFFSETS, CONTEXT_SOURCES)
 _COL = {name: i for i, name in enumerate(BASE_FEATURES)}
 _CONTEXT_COLS = [_COL[n] for n in CONTEXT_SOURCES]
 _N_TEXT = len(TEXT_FEATURES)
@@ -152,7 +162,7 @@ _N_STRUCT = len(STRUCT_FEATURES)
 
 def tokens(text: str) -> list[str]:
     """Word tokens for any script: runs of letters/digits, single CJK characters."""
-    return _TOKEN.findall(text.casefold())
+    return TOKEN.findall(text.casefold())
 
 
 def text_features(text: str, link_chars: int = 0, n_links: int = 0) -> tuple[float, ...]:
@@ -160,9 +170,9 @@ def text_features(text: str, link_chars: int = 0, n_links: int = 0) -> tuple[flo
     n_chars = len(text)
     words = text.split()
     n_words = max(len(words), 1)
-    n_sent = n_chars - len(text.translate(_DEL_SENT_END))
-    n_punct = n_chars - len(text.translate(_DEL_PUNCT))
-    n_digits = n_chars - len(text.translate(_DEL_DIGITS))
+    n_sent = n_chars - len(text.translate(DEL_SENT_END))
+    n_punct = n_chars - len(text.translate(DEL_PUNCT))
+    n_digits = n_chars - len(text.translate(DEL_DIGITS))
     upper = sum(1 for w in words if w[:1].isupper())
     lines = max(1, -(-n_chars // WRAP_WIDTH))
     last = text[-1:] if text else ""
@@ -233,7 +243,7 @@ def _inherited(
         e = parent[e]
     acc = memo[e] if e >= 0 else (0,) * len(FAMILIES)
     for i in reversed(chain):
-        acc = tuple(a + b for a, b in zip(acc, own[i])) if own[i] != _ZERO else acc
+        acc = tuple(a + b for a, b in zip(acc, own[i], strict=True)) if own[i] != _ZERO else acc
         memo[i] = acc
     return acc
 
@@ -380,53 +390,76 @@ def page_matrix(page: Page) -> np.ndarray:
         )
         cum += size
     X[:, : len(BASE_FEATURES)] = rows
-    _add_context(X, n)
+    add_context(X, _CONTEXT_COLS, CONTEXT_OFFSETS, len(BASE_FEATURES))
     page.cache["features"] = X
     return X
 
 
-def _add_context(X: np.ndarray, n: int) -> None:
-    """Copy selected features of the blocks around each block into its row."""
-    src = X[:, _CONTEXT_COLS]
-    width = len(_CONTEXT_COLS)
-    start = len(BASE_FEATURES)
-    for k, off in enumerate(CONTEXT_OFFSETS):
-        cols = slice(start + k * width, start + (k + 1) * width)
+def add_context(X: np.ndarray, sources: list[int], offsets: Sequence[int], start: int) -> None:
+    """Copy the ``sources`` columns of the units ``offsets`` away into each row.
+
+    Written in place from column ``start`` on, one group of ``len(sources)``
+    columns per offset; a unit with no neighbour there gets -1.  Shared by
+    the block and the line features.
+    """
+    n = len(X)
+    src = X[:, sources]
+    width = len(sources)
+    for k, off in enumerate(offsets):
         shifted = np.full((n, width), -1.0)  # no neighbour there
         if off < 0 and n > -off:
             shifted[-off:] = src[:off]
         elif off > 0 and n > off:
             shifted[:-off] = src[off:]
-        X[:, cols] = shifted
+        X[:, start + k * width : start + (k + 1) * width] = shifted
 
 
-class BlockFeatures(TransformerMixin, BaseEstimator):
-    """Turn a sequence of :class:`~classifier.segment.Block` into a feature matrix.
+class DocumentFeatures(TransformerMixin, BaseEstimator):
+    """A stateless transformer over units (blocks, lines) that know their document.
 
-    Blocks must carry their page (``block.page``); each page's features are
-    computed once, in bulk, whatever order its blocks arrive in.
+    Each document's matrix is computed once, in bulk, whatever order its
+    units arrive in.  Subclasses name the document attribute of a unit, the
+    unit list of a document, the matrix function and the feature names.
     """
 
-    def fit(self, X: Sequence[Block], y: object = None) -> BlockFeatures:
+    doc_attr = ""
+    units_attr = ""
+    feature_names: tuple[str, ...] = ()
+
+    def matrix(self, doc: Any) -> np.ndarray:
+        """The feature matrix of one whole document."""
+        raise NotImplementedError
+
+    def fit(self, X: Sequence[Any], y: object = None) -> DocumentFeatures:
         return self
 
     def __sklearn_is_fitted__(self) -> bool:
         return True  # stateless: nothing is learned
 
-    def transform(self, X: Sequence[Block]) -> np.ndarray:
-        if (
-            X
-            and X[0].page is not None
-            and len(X) == len(X[0].page.blocks)
-            and all(a is b for a, b in zip(X, X[0].page.blocks))
-        ):
-            return page_matrix(X[0].page)  # the common case: one whole page
-        out = np.empty((len(X), len(FEATURE_NAMES)))
-        for i, block in enumerate(X):
-            if block.page is None:
-                raise ValueError(f"block {block.index} ({block.text[:40]!r}) has no page")
-            out[i] = page_matrix(block.page)[block.index]
+    def transform(self, X: Sequence[Any]) -> np.ndarray:
+        doc = getattr(X[0], self.doc_attr) if len(X) else None
+        if doc is not None:
+            units = getattr(doc, self.units_attr)
+            if len(X) == len(units) and all(a is b for a, b in zip(X, units, strict=True)):
+                return self.matrix(doc)  # the common case: one whole document
+        out = np.empty((len(X), len(self.feature_names)))
+        for i, unit in enumerate(X):
+            owner = getattr(unit, self.doc_attr)
+            if owner is None:
+                raise ValueError(f"{type(unit).__name__} {unit.text[:40]!r} has no document")
+            out[i] = self.matrix(owner)[unit.index]
         return out
 
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
-        return np.asarray(FEATURE_NAMES, dtype=object)
+        return np.asarray(self.feature_names, dtype=object)
+
+
+class BlockFeatures(DocumentFeatures):
+    """Blocks (which carry their ``page``) to the :data:`FEATURE_NAMES` matrix."""
+
+    doc_attr = "page"
+    units_attr = "blocks"
+    feature_names = FEATURE_NAMES
+
+    def matrix(self, doc: Any) -> np.ndarray:
+        return page_matrix(doc)

@@ -1,12 +1,11 @@
-"""The two corpus metrics of ../shared/corpora/README.md.
+"""The full-text metric: how much of a reference text a prediction holds.
 
-full-text: 4-token shingles of ``\\w+`` tokens, multiset overlap, per-page
-TP/FP/FN normalised to sum to 1, precision averaged over pages with a
-prediction, recall over pages with a reference, F1 of the two means (the
-public article-extraction benchmark's metric).
-
-snippet: white-space-collapsed substring checks of "with" and "without"
-sentences, counts summed over pages.
+4-token shingles of ``\\w+`` tokens, multiset overlap, per-page TP/FP/FN
+normalised to sum to 1, precision averaged over pages with a prediction,
+recall over pages with a reference, F1 of the two means (the public
+article-extraction benchmark's metric).  Training scores the line model's
+cross-validation with it; the lab's corpus evaluation uses it beside its
+other metrics (:mod:`lab.metrics`).
 """
 
 from __future__ import annotations
@@ -65,40 +64,3 @@ def fulltext_summary(scores: Iterable[PageScore]) -> dict[str, float]:
     r = sum(referenced) / len(referenced) if referenced else 0.0
     f1 = 2 * p * r / (p + r) if p + r else 0.0
     return {"precision": p, "recall": r, "f1": f1, "pages": len(scores)}
-
-
-def _collapse(text: str) -> str:
-    return " ".join(text.split())
-
-
-@dataclass(slots=True)
-class SnippetCounts:
-    tp: int = 0
-    fn: int = 0
-    fp: int = 0
-
-    def add(self, other: SnippetCounts) -> None:
-        self.tp += other.tp
-        self.fn += other.fn
-        self.fp += other.fp
-
-    @property
-    def f1(self) -> float:
-        return (
-            2 * self.tp / (2 * self.tp + self.fp + self.fn) if self.tp + self.fp + self.fn else 0.0
-        )
-
-    @property
-    def precision(self) -> float:
-        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
-
-    @property
-    def recall(self) -> float:
-        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
-
-
-def snippet_page(predicted: str, with_: list[str], without: list[str]) -> SnippetCounts:
-    text = _collapse(predicted or "")
-    found = [_collapse(s) in text for s in with_]
-    leaked = sum(_collapse(s) in text for s in without)
-    return SnippetCounts(tp=sum(found), fn=len(found) - sum(found), fp=leaked)

@@ -75,7 +75,7 @@ def _extractor_fns() -> dict[str, Callable[[], Fn]]:
     """Factories: each builds its extractor only when asked (in its own process)."""
 
     def ours() -> Fn:
-        from .extract import Extractor
+        from classifier.extract import Extractor
 
         extractor = Extractor()
         return lambda d, u: extractor.extract(d, url=u)
@@ -93,7 +93,7 @@ def measure_one(name: str, limit: int | None, repeat: int) -> dict[str, Any]:
     """Time one extractor over the pages, in this process; add its peak RSS."""
     import resource
 
-    from .model import single_threaded
+    from classifier.model import single_threaded
 
     single_threaded()  # the same for every extractor: one core each
     pages = load_pages(limit)
@@ -111,7 +111,7 @@ def run(limit: int | None = None, repeat: int = 1) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name in _extractor_fns():
         code = (
-            "import json, sys; from classifier.bench import measure_one; "
+            "import json, sys; from lab.bench import measure_one; "
             f"print(json.dumps(measure_one({name!r}, {limit!r}, {repeat!r})))"
         )
         proc = subprocess.run(
@@ -144,7 +144,7 @@ def main(args: argparse.Namespace) -> int:
     else:
         print(f"no corpora at {corpora.corpora_dir()}; extractor timing skipped")
     if not args.no_crawl:
-        from crawler import bench as crawl_bench
+        from . import crawlbench as crawl_bench
 
         result["crawl"] = crawl_bench.run()
         print()

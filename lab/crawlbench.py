@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from .demo.server import serve
+from crawler.demo.server import serve
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "crawler" / "demo" / "site"

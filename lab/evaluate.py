@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from classifier.extract import Extractor
+from classifier.segment import SegmentationError, decode_html, segment
+
 from . import corpora
-from .extract import Extractor
 from .metrics import PageScore, SnippetCounts, fulltext_page, fulltext_summary, snippet_page
-from .segment import SegmentationError, segment
 
 logger = logging.getLogger(__name__)
 
@@ -60,8 +61,6 @@ def _justext(data: bytes, url: str | None) -> str:
 
 def _boilerpy3(data: bytes, url: str | None) -> str:
     from boilerpy3 import extractors
-
-    from .segment import decode_html
 
     return extractors.ArticleExtractor(raise_on_failure=False).get_content(decode_html(data)[1])
 
@@ -214,7 +213,7 @@ def decision_sweep(
                 seg = segment(p.path.read_bytes(), url=p.url)
             except SegmentationError:
                 seg = None
-            rows.append((p, seg, extractor.probabilities(seg) if seg is not None else None))
+            rows.append((p, seg, extractor.probabilities(seg.blocks) if seg is not None else None))
         cached[name] = rows
     out: dict[tuple[float, float], dict[str, dict[str, float]]] = {}
     for t in thresholds:

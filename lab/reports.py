@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from .extract import Extractor
+    from classifier.extract import Extractor
 
 logger = logging.getLogger(__name__)
 
@@ -110,7 +110,7 @@ def write_eval_report(
 ) -> list[Path]:
     """Write ``eval.md``, ``eval.png`` and the worst pages' explain reports.
 
-    ``results`` is what :func:`classifier.evaluate.write_json` writes::
+    ``results`` is what :func:`lab.evaluate.write_json` writes::
 
         {corpus: {"metric": "full-text" | "snippet",
                   "scores": {extractor: {"f1": float, "precision": float,
@@ -199,8 +199,8 @@ def _explain_worst(
     rows: Sequence[Mapping[str, Any]], out_dir: Path, extractor: Extractor | None
 ) -> tuple[list[str], list[Path]]:
     """The worst-pages table and the explain reports it links to."""
-    from .explain import explain_html
-    from .segment import SegmentationError
+    from classifier.explain import explain_html
+    from classifier.segment import SegmentationError
 
     optional = [
         k
@@ -257,7 +257,7 @@ def write_bench_report(results: Mapping[str, Any], out_dir: Path) -> list[Path]:
                    "without_classifier": {"pages_per_s": float, "pages": int}},  # optional
          "environment": {"python": "3.11.2", "cpu": "...", ...}}     # optional, listed
 
-    The flat dict :func:`classifier.bench.run` returns today
+    The flat dict :func:`lab.bench.run` returns today
     (``{name: {"median_ms", "p95_ms", ...}}``) is accepted as ``extractors``.
     """
     out_dir = Path(out_dir)

@@ -1,13 +1,18 @@
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import os
+import sys
 from pathlib import Path
 
-from test_model import STORY
+import pytest
+from conftest import DUMP_STORY, STORY
 
-from classifier.cli import main
+from classifier.clean import LineCleaner
+from classifier.cli import build_parser, main
+from classifier.lines import TextDecodeError, decode_text, split_text
 
 
 def run(argv: list[str]) -> tuple[int, list[dict]]:
@@ -50,7 +55,7 @@ def test_folder_with_bad_files_keeps_going(tmp_path: Path) -> None:
     assert by_name["e-corrupt.html.gz"]["error"]
 
 
-def test_stdout_when_no_output(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_stdout_when_no_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "p.html"
     path.write_text(STORY, encoding="utf-8")
     assert main(["extract", str(path), "--no-blocks"]) == 0
@@ -63,3 +68,58 @@ def test_all_inputs_failing_is_an_error_exit(tmp_path: Path) -> None:
     bad.write_bytes(b"")
     code, rows = run(["extract", str(bad), "-o", str(tmp_path / "o.jsonl")])
     assert code == 1 and "empty" in rows[0]["error"]
+
+
+# -- clean-text
+
+
+def cli(argv: list[str], stdin: bytes = b"") -> tuple[int, str, str]:
+    """Run ``clean-text`` through its own parser, capturing stdout and stderr."""
+    args = build_parser().parse_args(["clean-text", *argv])
+    out, err = io.StringIO(), io.StringIO()
+    old = sys.stdin, sys.stdout, sys.stderr
+    sys.stdin = io.TextIOWrapper(io.BytesIO(stdin))
+    sys.stdout, sys.stderr = out, err
+    try:
+        code = args.func(args)
+    finally:
+        sys.stdin, sys.stdout, sys.stderr = old
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_binary_garbage_file_is_refused_and_the_run_goes_on(tmp_path: Path) -> None:
+    garbage = tmp_path / "garbage.txt"
+    garbage.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + os.urandom(2048))
+    good = tmp_path / "good.txt"
+    good.write_text(DUMP_STORY, encoding="utf-8")
+    with pytest.raises(TextDecodeError, match="binary"):
+        decode_text(garbage.read_bytes())
+    code, out, err = cli([str(garbage)])
+    assert code == 1 and out == "" and "garbage.txt" in err and "binary" in err
+    code, out, err = cli(["--jsonl", str(garbage), str(good)])
+    assert code == 0
+    rows = [json.loads(x) for x in out.splitlines()]
+    assert "binary" in rows[0]["error"] and rows[0]["source"] == str(garbage)
+    assert "Greenford, Sept 3" in rows[1]["text"]
+
+
+def test_labels_output_is_tab_separated(tmp_path: Path) -> None:
+    path = tmp_path / "story.txt"
+    path.write_text(DUMP_STORY, encoding="utf-8")
+    code, out, _ = cli(["--labels", str(path)])
+    rows = [r.split("\t") for r in out.splitlines()]
+    assert code == 0 and len(rows) == len(split_text(DUMP_STORY).lines)
+    assert all(
+        len(r) == 3 and r[0] in ("article", "teaser", "chrome") and 0 <= float(r[1]) <= 1
+        for r in rows
+    )
+    code, out, _ = cli(["--jsonl", "--labels", str(path), "-o", str(tmp_path / "o.jsonl")])
+    row = json.loads((tmp_path / "o.jsonl").read_text(encoding="utf-8"))
+    assert out == "" and row["source"] == str(path)
+    assert {"text", "label", "probability", "p_article", "lineno"} <= set(row["lines"][0])
+
+
+def test_stdin_gives_the_article_lines() -> None:
+    code, out, _ = cli([], stdin=DUMP_STORY.encode("utf-8"))
+    assert code == 0 and out == LineCleaner().clean(DUMP_STORY) + "\n"
+    assert cli([], stdin=b"") == (0, "", "")

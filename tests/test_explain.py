@@ -6,7 +6,6 @@ not depend on the shipped model or the training data of the day.
 
 from __future__ import annotations
 
-import argparse
 import base64
 import hashlib
 import html
@@ -18,17 +17,16 @@ from pathlib import Path
 from typing import Any
 
 import lxml.html
+import numpy as np
 import pytest
 from conftest import page
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.pipeline import Pipeline
 from threadpoolctl import threadpool_limits
 
-from classifier.explain import CSP, TOP_FEATURES, add_explain_parser, explain_html, feature_effects
+from classifier.cli import build_parser
+from classifier.explain import CSP, TOP_FEATURES, explain_html, feature_effects
 from classifier.extract import Extractor
-from classifier.features import FEATURE_NAMES, BlockFeatures
-from classifier.model import save_model
+from classifier.features import FEATURE_NAMES
+from classifier.model import build_block_pipeline, fit_grouped, save_model
 from classifier.segment import LABELS, SegmentationError, segment
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -89,23 +87,20 @@ def one_thread() -> Iterator[None]:
 def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     pages = [segment(labelled_page(n), with_labels=True) for n in range(8)]
     blocks = [b for p in pages for b in p.blocks]
-    labels = [b.label for b in blocks]
-    model = Pipeline(
-        [  # the shipped pipeline's steps, smaller: quick to train
-            ("features", BlockFeatures()),
-            (
-                "model",
-                CalibratedClassifierCV(
-                    HistGradientBoostingClassifier(max_iter=40, min_samples_leaf=5, random_state=0),
-                    method="isotonic",
-                    cv=2,
-                    ensemble=False,
-                ),
-            ),
-        ]
-    ).fit(blocks, labels)
+    labels = np.array([b.label for b in blocks])
+    groups = np.array([k for k, p in enumerate(pages) for _ in p.blocks])
+    # the shipped pipeline, smaller: quick to train
+    model = fit_grouped(
+        build_block_pipeline(
+            max_iter=40, min_samples_leaf=5, max_leaf_nodes=31, calibration_folds=2
+        ),
+        blocks,
+        labels,
+        groups,
+    )
     path = tmp_path_factory.mktemp("model") / "block_model.joblib"
-    save_model(model, path, {"labels": list(LABELS), "threshold": 0.5})
+    card = {"labels": list(LABELS), "threshold": 0.5, "feature_names": list(FEATURE_NAMES)}
+    save_model(model, path, card)
     return path
 
 
@@ -255,8 +250,7 @@ def test_empty_and_textless_pages(tiny_extractor: Extractor) -> None:
 
 
 def test_explain_command_writes_a_report(tiny_model: Path, tmp_path: Path) -> None:
-    parser = argparse.ArgumentParser()
-    add_explain_parser(parser.add_subparsers(dest="command"))
+    parser = build_parser()
     src = tmp_path / "story.html"
     src.write_text(labelled_page(2), encoding="utf-8")
     out = tmp_path / "out" / "report.html"

@@ -42,17 +42,17 @@ def test_text_features_count_characters_for_scripts_without_spaces() -> None:
     zh = text_features(
         "\u5e02\u653f\u5e9c\u5468\u4e00\u5ba3\u5e03\u65b0\u6865\u5c06\u4e8e\u4e94\u6708\u5f00\u653e\u3002"
     )
-    names = dict(zip(("n_chars", "n_words", "avg_word_len", "n_sentences"), zh))
+    names = dict(zip(("n_chars", "n_words", "avg_word_len", "n_sentences"), zh, strict=False))
     assert names["n_chars"] == 16 and names["n_words"] == 1 and names["n_sentences"] == 1
 
 
 def test_link_density_and_ellipsis() -> None:
-    f = dict(zip(("n_chars",), text_features("x")))
+    f = dict(zip(("n_chars",), text_features("x"), strict=False))
     assert f["n_chars"] == 1
     row = text_features("Flood waters recede...", link_chars=10, n_links=1)
     from classifier.features import TEXT_FEATURES
 
-    named = dict(zip(TEXT_FEATURES, row))
+    named = dict(zip(TEXT_FEATURES, row, strict=True))
     assert named["ends_ellipsis"] == 1.0
     assert abs(named["link_density"] - 10 / len("Flood waters recede...")) < 1e-9
 

@@ -9,7 +9,7 @@ import pytest
 from conftest import page
 from PIL import Image
 
-from classifier import reports
+from lab import reports
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -136,7 +136,7 @@ def test_eval_report_without_worst_pages(tmp_path: Path, explained: list[dict[st
 
 
 def test_bench_report_from_today_s_flat_dict(tmp_path: Path) -> None:
-    flat = {  # what classifier.bench.run returns
+    flat = {  # what lab.bench.run returns
         "lxml parse (floor)": {
             "pages": 40,
             "mean_ms": 2.1,

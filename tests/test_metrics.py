@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from classifier.metrics import fulltext_page, fulltext_summary, shingles, snippet_page
+from classifier.metrics import fulltext_page, fulltext_summary, shingles
 
 
 def test_shingles_are_four_token_windows() -> None:
@@ -25,12 +25,3 @@ def test_summary_averages_over_the_right_pages() -> None:
     out = fulltext_summary([half, empty])
     assert out["precision"] == pytest.approx(1.0)
     assert out["recall"] == pytest.approx((2 / 4 + 0.0) / 2)
-
-
-def test_snippets_collapse_white_space() -> None:
-    c = snippet_page(
-        "The  council\nmet today. Hot this week",
-        ["The council met", "missing line"],
-        ["Hot this week", "Footer"],
-    )
-    assert (c.tp, c.fn, c.fp) == (1, 1, 1)

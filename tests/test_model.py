@@ -6,28 +6,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import page
+from conftest import STORY
 
-from classifier import Extractor, ModelError, extract
+from classifier import Extractor, ModelError
 from classifier.model import BLOCK_MODEL, card_path, load_model
 from classifier.segment import segment
-
-STORY = page(
-    "<header class='site-header'><nav class='menu'><a href='/'>Home</a> <a href='/news'>News</a> "
-    "<a href='/sport'>Sport</a> <a href='/contact'>Contact</a></nav></header>"
-    "<div class='post-content'><h1>Valley farmers start early harvest</h1>"
-    "<p>Greenford, Sept 3: Farmers across the valley began harvesting paddy two weeks early this year "
-    "after a dry August, the district agriculture office said on Tuesday.</p>"
-    "<p>Officials said yields looked steady despite the weak monsoon, and procurement centres would "
-    "open on Monday in six blocks of the district.</p>"
-    "<p>Traders expect prices to stay firm until the festival season, when demand usually rises.</p></div>"
-    "<div class='widget related'><h3>Hot this week</h3><ul>"
-    "<li><a href='/a'>Bus fares to rise from October</a> The transport department said...</li>"
-    "<li><a href='/b'>New bridge opens at Riverside</a> Commuters will save...</li>"
-    "<li><a href='/c'>College results declared</a> Students can check...</li></ul></div>"
-    "<footer class='site-footer'>\u00a9 2026 Valley Herald. All rights reserved.</footer>",
-    head="<title>Valley farmers start early harvest - Valley Herald</title>",
-)
 
 
 def copy_model(tmp_path: Path) -> Path:
@@ -35,33 +18,6 @@ def copy_model(tmp_path: Path) -> Path:
     shutil.copy(BLOCK_MODEL, target)
     shutil.copy(card_path(BLOCK_MODEL), card_path(target))
     return target
-
-
-def test_extract_keeps_the_story_and_drops_noise() -> None:
-    result = extract(STORY)
-    assert result.title == "Valley farmers start early harvest"
-    assert "Greenford, Sept 3" in result.text and "Officials said yields" in result.text
-    for noise in ("Hot this week", "Bus fares", "Home", "All rights reserved"):
-        assert noise not in result.text
-    assert {b.label for b in result.blocks} <= {"article", "teaser", "chrome"}
-    assert all(0.0 <= b.probability <= 1.0 for b in result.blocks)
-    assert result.model_version
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="known problem: the last short paragraph of a brief, "
-    "right before a teaser list, gets P(article) 0.31 < the 0.4 threshold",
-)
-def test_last_paragraph_before_a_teaser_list_is_kept() -> None:
-    assert "Traders expect prices" in extract(STORY).text
-
-
-def test_threshold_trades_recall_for_precision() -> None:
-    loose = extract(STORY, threshold=0.0)
-    strict = extract(STORY, threshold=1.01)
-    assert len(loose.text) > len(extract(STORY).text) >= len(strict.text)
-    assert all(b.label == "article" for b in loose.blocks)
 
 
 def test_round_trip_gives_identical_predictions(tmp_path: Path) -> None:
@@ -103,3 +59,55 @@ def test_card_describes_the_model() -> None:
     assert card["cv_metrics"]["grouped_by"] == "layout"
     assert 0.0 < card["threshold"] < 1.0
     assert card["versions"]["scikit-learn"]
+
+
+# -- the scikit-learn contract ---------------------------------------------------
+
+
+def test_cloned_pipeline_refits_on_a_subset_without_leaked_parameters() -> None:
+    from sklearn.base import clone
+
+    from classifier.model import fit_grouped
+    from classifier.training import TRAINING_DIR, flatten, load_pages
+
+    shipped, _ = load_model(BLOCK_MODEL)
+    params = shipped.get_params(deep=True)
+    # nothing data-sized in the parameters: no fold index arrays
+    assert all(
+        not isinstance(v, (list, tuple, np.ndarray)) or len(v) < 20
+        for k, v in params.items()
+        if k != "steps"
+    )
+    pages, _ = load_pages(TRAINING_DIR)
+    subset = [p for p in pages if p.layout in ("amp", "drupal", "ghost", "joomla")]
+    blocks, labels, groups = flatten(subset)
+    fresh = fit_grouped(clone(shipped), blocks, labels, groups)
+    proba = fresh.predict_proba(segment(STORY).blocks)
+    assert proba.shape == (len(segment(STORY).blocks), 3)
+    assert np.allclose(proba.sum(axis=1), 1.0)
+    assert list(fresh.classes_) == list(shipped.classes_)
+
+
+def test_build_pipeline_takes_its_hyperparameters_as_arguments() -> None:
+    from classifier.model import build_block_pipeline, build_line_pipeline
+
+    model = build_block_pipeline(max_iter=7, calibration_folds=2, random_state=3)
+    calibrated = model.named_steps["model"]
+    assert calibrated.cv.get_n_splits() == 2
+    assert calibrated.estimator.max_iter == 7 and calibrated.estimator.random_state == 3
+    assert build_line_pipeline().named_steps["model"].estimator.max_leaf_nodes == 15
+
+
+def test_card_with_other_labels_or_features_is_refused(tmp_path: Path) -> None:
+    path = copy_model(tmp_path)
+    card = json.loads(card_path(path).read_text())
+    card_path(path).write_text(json.dumps({**card, "labels": ["article", "noise"]}))
+    with pytest.raises(ModelError, match=r"labels.*make train"):
+        Extractor(path)
+    renamed = [*card["feature_names"][:-1], "retired_feature"]
+    card_path(path).write_text(json.dumps({**card, "feature_names": renamed}))
+    with pytest.raises(ModelError, match=r"other features.*retired_feature.*make train"):
+        Extractor(path)
+    card_path(path).write_text(json.dumps({**card, "kind": "line"}))
+    with pytest.raises(ModelError, match="other features"):
+        Extractor(path)  # a block model's card claiming to be a line model

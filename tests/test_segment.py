@@ -1,12 +1,14 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from conftest import page
 
 from classifier.segment import SegmentationError, class_tokens, decode_html, segment
 
 
-def texts(html: str | bytes, **kw: object) -> list[str]:
+def texts(html: str | bytes, **kw: Any) -> list[str]:
     return [b.text for b in segment(html, **kw).blocks]
 
 

@@ -5,12 +5,19 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_model import STORY
+from conftest import STORY
 
 from classifier.cli import main
-from classifier.model import BLOCK_MODEL, card_path, load_model
+from classifier.model import BLOCK_MODEL, LINE_MODEL, card_path, load_model
 from classifier.segment import segment
-from classifier.training import TRAINING_DIR, data_hash, load_pages, train
+from classifier.training import (
+    TRAINING_DIR,
+    data_hash,
+    line_data_hash,
+    load_pages,
+    train,
+    train_lines,
+)
 
 GOOD = """<html><head><title>t</title></head><body data-label="chrome">
 <nav>Home | News</nav>
@@ -33,7 +40,7 @@ def test_shipped_training_data_is_valid() -> None:
     assert len({p.layout for p in pages}) >= 15
 
 
-def test_check_data_names_file_and_line(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_check_data_names_file_and_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write(tmp_path, "good.html", GOOD)
     bad = write(tmp_path, "bad.html", GOOD.replace('data-label="article"', 'data-label="artcle"'))
     unlabelled = write(tmp_path, "none.html", GOOD.replace(' data-label="chrome"', ""))
@@ -67,7 +74,47 @@ def test_retraining_reproduces_the_committed_model(tmp_path: Path) -> None:
 
 
 def test_committed_line_model_was_trained_on_committed_data() -> None:
-    from classifier.lines import LINE_MODEL, line_data_hash
-
     card = json.loads(card_path(LINE_MODEL).read_text())
     assert card["training_data_sha256"] == line_data_hash(TRAINING_DIR), "run `make train`"
+
+
+@pytest.mark.slow
+def test_retraining_reproduces_the_committed_line_model(tmp_path: Path) -> None:
+    from classifier.lines import dump_from_pairs, flatten_page
+
+    train_lines(TRAINING_DIR, tmp_path / "line_model.joblib", evaluate=False)
+    fresh, _ = load_model(tmp_path / "line_model.joblib")
+    shipped, _ = load_model(LINE_MODEL)
+    pages, _ = load_pages(TRAINING_DIR)
+    lines = [ln for p in pages[::4] for ln in dump_from_pairs(flatten_page(p.page)).lines]
+    assert np.array_equal(fresh.predict_proba(lines), shipped.predict_proba(lines))
+
+
+TINY = """<html><head><title>{n}</title></head><body data-label="chrome">
+<nav><a href="/">Home</a> | <a href="/news">News</a> | <a href="/sport">Sport</a></nav>
+<article data-label="article"><h1>Council story number {n}</h1>
+<p>The council met on Monday and agreed to repair bridge {n} before the rains, the mayor said.</p>
+<p>Work will start next week and take about a month, officials from the works office said.</p></article>
+<section data-label="teaser"><h3>Hot this week</h3><ul>
+<li><a href="/a{n}">Bus fares rise</a> The transport office said...</li>
+<li><a href="/b{n}">College results out</a> Students can check...</li></ul></section>
+<footer>(c) 2026 The Valley Herald</footer></body></html>
+"""
+
+
+def test_train_command_writes_both_models_and_cards(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    for k, layout in enumerate(("one", "two", "three")):
+        for n in range(2):
+            path = data / "pages" / layout / f"p{n}.html"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(TINY.format(n=f"{k}{n}"), encoding="utf-8")
+    (data / "config.json").write_text(json.dumps({"threshold": 0.45}), encoding="utf-8")
+    out = tmp_path / "models"
+    assert main(["train", "--data", str(data), "--output-dir", str(out), "--no-cv"]) == 0
+    block, block_card = load_model(out / "block_model.joblib")
+    line, line_card = load_model(out / "line_model.joblib")
+    assert (block_card["kind"], line_card["kind"]) == ("block", "line")
+    assert block_card["threshold"] == 0.45  # the data folder's own decision rule
+    assert block_card["n_pages"] == 6 and line_card["n_dumps"] == 6
+    assert list(block.classes_) == list(line.classes_)

@@ -1,0 +1,167 @@
+"""Command line of the lab: ``python -m lab COMMAND`` (``make eval``, ``make tune``...).
+
+Commands: eval, tune, bench, train-report.  The corpora live in
+``../shared/corpora`` (or ``$NEWSFILTER_CORPORA``); without them eval, tune
+and bench say so and exit cleanly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+
+from classifier.model import BLOCK_MODEL, ModelError, card_path
+
+from . import corpora
+from .evaluate import REPORTS
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from classifier.extract import Extractor
+
+    from .evaluate import (
+        as_json,
+        available_peers,
+        evaluate,
+        format_table,
+        ours,
+        worst_pages,
+        write_json,
+    )
+    from .flattened import evaluate_flattened, format_flattened
+    from .reports import write_eval_report
+
+    if not corpora.available():
+        print(f"no corpora at {corpora.corpora_dir()}; nothing to evaluate", file=sys.stderr)
+        return 0
+    extractor = Extractor(threshold=args.threshold)
+    extractors = {"newsfilter": ours(extractor)}
+    extractors.update(available_peers(args.peers.split(",") if args.peers else None))
+    started = time.perf_counter()
+    results = evaluate(extractors, split=args.split)
+    print(format_table(results))
+    flat = evaluate_flattened(split=args.split)
+    print()
+    print(format_flattened(flat))
+    out_dir = Path(args.output) if args.output else REPORTS
+    data = as_json(results)
+    write_json({**data, "flattened": flat}, out_dir / "eval.json")
+    written = write_eval_report(data, worst_pages(results), out_dir, extractor=extractor)
+    with open(written[0], "a", encoding="utf-8") as md:  # eval.md: the clean-text figures too
+        md.write("\n## Flattened text (clean-text)\n\n```\n" + format_flattened(flat) + "\n```\n")
+    print(
+        f"\nwrote {out_dir / 'eval.json'}, {written[0]} and {len(written) - 1} more file(s) "
+        f"in {time.perf_counter() - started:.0f} s"
+    )
+    return 0
+
+
+def cmd_tune(args: argparse.Namespace) -> int:
+    from classifier.extract import Extractor
+
+    from .evaluate import decision_sweep
+
+    if not corpora.available():
+        print(f"no corpora at {corpora.corpora_dir()}", file=sys.stderr)
+        return 0
+    thresholds = [float(x) for x in args.thresholds.split(",")]
+    costs = [float(x) for x in args.switch_costs.split(",")]
+    sweep = decision_sweep(Extractor(), thresholds, costs, split=args.split)
+    names = list(next(iter(sweep.values())))
+    print(f"{'threshold':>9} {'switch':>6} " + " ".join(f"{n:>12}" for n in names) + "     mean")
+
+    def leaked(key: tuple[float, float]) -> int:
+        return sum(int(s.get("leaked", 0)) for s in sweep[key].values())
+
+    allowed = [k for k in sweep if args.max_leaked is None or leaked(k) <= args.max_leaked]
+    best = max(allowed or sweep, key=lambda k: sum(s["f1"] for s in sweep[k].values()))
+    for (t, c), scores in sweep.items():
+        f1s = [scores[n]["f1"] for n in names]
+        mark = "  <- best" if (t, c) == best else ""
+        print(
+            f"{t:9.2f} {c:6.1f} "
+            + " ".join(f"{f:12.4f}" for f in f1s)
+            + f"   {sum(f1s) / len(f1s):.4f}  leaked {leaked((t, c))}{mark}"
+        )
+    print(
+        f"best on the {args.split} split: threshold {best[0]}, switch cost {best[1]}; "
+        f"record them in training_data/config.json and run `make train`"
+    )
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from .bench import main as bench_main
+
+    return bench_main(args)
+
+
+def cmd_train_report(args: argparse.Namespace) -> int:
+    """reports/train.md and confusion.png from the block model's card (``make train``)."""
+    from .reports import write_train_report
+
+    path = card_path(Path(args.model) if args.model else BLOCK_MODEL)
+    try:
+        card = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        print(f"error: cannot read the model card {path}: {exc}", file=sys.stderr)
+        return 1
+    written = write_train_report(card, Path(args.output) if args.output else REPORTS)
+    print("wrote " + ", ".join(str(p) for p in written))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m lab", description="Maintainers' tools: evaluation, tuning, benchmarks."
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("eval", help="score against ../shared/corpora beside the peers")
+    p.add_argument("--peers", help="comma-separated peers (default: all installed)")
+    p.add_argument("--split", choices=("dev", "test"), help="one half of each corpus only")
+    p.add_argument("--threshold", type=float)
+    p.add_argument("-o", "--output", help="report folder (default reports/)")
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("tune", help="sweep the decision threshold and smoothing on the dev half")
+    p.add_argument("--split", default="dev", choices=("dev", "test"))
+    p.add_argument("--thresholds", default="0.1,0.15,0.2,0.25,0.3,0.4,0.5")
+    p.add_argument("--switch-costs", default="0,1,2,3,4,5")
+    p.add_argument(
+        "--max-leaked",
+        type=int,
+        help="only settings leaking at most this many snippets (e.g. the peer's count)",
+    )
+    p.set_defaults(func=cmd_tune)
+
+    p = sub.add_parser("bench", help="ms/page beside trafilatura and the bare parse")
+    p.add_argument("--limit", type=int, help="pages per corpus")
+    p.add_argument("--repeat", type=int, default=1)
+    p.add_argument("--no-crawl", action="store_true", help="skip the crawl pages/s benchmark")
+    p.add_argument("-o", "--output", help="report folder (default reports/)")
+    p.set_defaults(func=cmd_bench)
+
+    p = sub.add_parser("train-report", help="reports/train.md from the trained models' cards")
+    p.add_argument("--model", help="block model file (default: the shipped one)")
+    p.add_argument("-o", "--output", help="report folder (default reports/)")
+    p.set_defaults(func=cmd_train_report)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return int(args.func(args))
+    except ModelError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,125 @@
+"""The decision rule, one function at a time (classifier.decision)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from classifier.decision import (
+    FALLBACK_SHARE,
+    best_region,
+    choose_labels,
+    decide,
+    extend_to_prose,
+    max_region,
+    smooth,
+)
+
+LABELS = ["article", "chrome", "teaser"]  # the model's classes_ order
+
+
+def arr(*values: float) -> np.ndarray:
+    return np.array(values, dtype=float)
+
+
+# -- smooth -------------------------------------------------------------------
+
+
+def test_smooth_without_cost_is_the_bare_threshold() -> None:
+    p = arr(0.9, 0.3, 0.6, 0.1, 0.5)
+    assert smooth(p, 0.5, 0.0).tolist() == [True, False, True, False, True]
+
+
+def test_smooth_edge_cases() -> None:
+    assert smooth(arr(), 0.5, 2.0).tolist() == []
+    assert smooth(arr(0.7), 0.5, 2.0).tolist() == [True]  # too short to smooth
+    assert smooth(arr(0.2, 0.3, 0.1, 0.4), 0.5, 2.0).tolist() == [False] * 4
+
+
+def test_smooth_joins_an_uncertain_block_between_two_kept_ones() -> None:
+    p = arr(0.05, 0.95, 0.95, 0.4, 0.95, 0.95, 0.05)
+    assert smooth(p, 0.5, 0.0)[3] == np.False_
+    assert smooth(p, 0.5, 2.0).tolist() == [False, True, True, True, True, True, False]
+
+
+def test_smooth_drops_an_isolated_weak_block_far_from_the_story() -> None:
+    p = arr(0.95, 0.95, 0.95, 0.05, 0.05, 0.05, 0.55, 0.05, 0.05)
+    out = smooth(p, 0.5, 2.0)
+    assert out[:3].all() and not out[3:].any()
+
+
+def test_smooth_is_symmetric_at_the_document_edges() -> None:
+    p = arr(0.55, 0.05, 0.05, 0.95, 0.95, 0.95, 0.05, 0.05, 0.55)
+    out = smooth(p, 0.5, 2.0)
+    assert not out[0] and not out[-1] and out[3:6].all()
+
+
+# -- regions ------------------------------------------------------------------
+
+
+def test_max_region_finds_the_best_run() -> None:
+    assert max_region(arr(-1, 2, 3, -1, 2, -5, 4)) == (1, 5)
+    assert max_region(arr(2, 3, -1, 1)) == (0, 2)  # a tie: the first best end
+    assert max_region(arr(-3, -1, -2)) == (1, 2)  # all negative: the least bad unit
+    assert max_region(arr(5)) == (0, 1)
+
+
+def test_max_region_leaves_out_a_zero_sum_prefix() -> None:
+    assert max_region(arr(1, -1, 2)) == (2, 3)
+
+
+def test_best_region_edge_cases() -> None:
+    assert best_region(arr(), 0.4) is None
+    assert best_region(arr(0.1, 0.19, 0.05), 0.4) is None  # nothing reaches 0.4 * share
+    assert best_region(arr(0.3), 0.4) == slice(0, 1)
+    low = 0.4 * FALLBACK_SHARE
+    assert best_region(arr(0.0, low + 0.1, low + 0.05, 0.0, low + 0.01), 0.4) == slice(1, 3)
+
+
+# -- hysteresis -----------------------------------------------------------------
+
+
+def test_extend_to_prose_grows_through_touching_prose_only() -> None:
+    keep = np.array([False, False, True, False, False, False])
+    p = arr(0.3, 0.3, 0.9, 0.3, 0.3, 0.05)
+    prose = np.array([True, False, True, True, True, True])
+    out = extend_to_prose(keep, p, prose, 0.4)
+    # 1 is not prose, 3 and 4 grow in a chain, 5 is below threshold * share
+    assert out.tolist() == [False, False, True, True, True, False]
+    assert keep.tolist() == [False, False, True, False, False, False]  # input untouched
+
+
+def test_extend_to_prose_edge_cases() -> None:
+    empty = np.zeros(0, dtype=bool)
+    assert extend_to_prose(empty, arr(), empty, 0.4).tolist() == []
+    nothing = np.zeros(3, dtype=bool)
+    assert not extend_to_prose(nothing, arr(0.3, 0.3, 0.3), ~nothing, 0.4).any()
+
+
+# -- the whole rule and the labels -------------------------------------------------
+
+
+def test_decide_falls_back_when_nothing_passes() -> None:
+    p = arr(0.05, 0.3, 0.35, 0.1)
+    assert decide(p, 0.4).tolist() == [False, True, True, False]
+    assert not decide(arr(0.05, 0.1), 0.4).any()  # a listing keeps nothing
+    assert decide(arr(), 0.4).tolist() == []
+    assert decide(arr(0.9), 0.4).tolist() == [True]
+
+
+def test_decide_with_prose_applies_the_hysteresis() -> None:
+    p = arr(0.9, 0.25, 0.05)
+    prose = np.array([True, True, True])
+    assert decide(p, 0.4).tolist() == [True, False, False]
+    assert decide(p, 0.4, prose=prose).tolist() == [True, True, False]
+
+
+def test_choose_labels_kept_are_article_others_the_likelier_noise() -> None:
+    proba = np.array([[0.7, 0.2, 0.1], [0.2, 0.3, 0.5], [0.1, 0.6, 0.3], [0.3, 0.35, 0.35]])
+    keep = np.array([True, False, False, False])
+    labels, probs = choose_labels(proba, LABELS, keep)
+    assert labels == ["article", "teaser", "chrome", "chrome"]  # a tie goes to the first
+    assert probs == pytest.approx([0.7, 0.5, 0.6, 0.35])
+    assert choose_labels(np.zeros((0, 3)), LABELS, np.zeros(0, dtype=bool)) == ([], [])
+    # a kept unit is article whatever its probability
+    assert choose_labels(proba[1:2], LABELS, np.array([True]))[0] == ["article"]
