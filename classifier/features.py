@@ -61,6 +61,13 @@ HASH_BUCKETS = 16  # hashed class/id tokens of the block's element and parents
 PROSE_MIN_CHARS = 25  # a block counts as prose from this length...
 PROSE_MAX_LINK_DENSITY = 0.35  # ...when at most this share is link text
 MAIN_SHARE = 0.6  # the main container holds at least this share of prose
+# blocks up to this long are compared with the headline (a headline is short;
+# token sets of long blocks cost time and never match it)
+TITLE_SIM_MAX_CHARS = 400
+# memo tables of class/id tokens: bounded, so a crawl of millions of pages
+# with ever new class names cannot grow them without end
+TOKEN_CACHE_SIZE = 200_000
+ELEMENT_CACHE_SIZE = 100_000
 
 TEXT_FEATURES = (
     "n_chars",
@@ -202,7 +209,7 @@ def _families(token: str) -> tuple[int, ...]:
     hit = _FAMILY_CACHE.get(token)
     if hit is None:
         hit = tuple(int(token.startswith(vocab.TOKEN_FAMILIES[f])) for f in FAMILIES)
-        if len(_FAMILY_CACHE) < 200_000:
+        if len(_FAMILY_CACHE) < TOKEN_CACHE_SIZE:
             _FAMILY_CACHE[token] = hit
     return hit
 
@@ -211,7 +218,7 @@ def _bucket(token: str) -> int:
     hit = _HASH_CACHE.get(token)
     if hit is None:
         hit = zlib.crc32(token.encode()) % HASH_BUCKETS
-        if len(_HASH_CACHE) < 200_000:
+        if len(_HASH_CACHE) < TOKEN_CACHE_SIZE:
             _HASH_CACHE[token] = hit
     return hit
 
@@ -228,7 +235,7 @@ def _own_families(toks: tuple[str, ...]) -> tuple[int, ...]:
             for k, flag in enumerate(_families(tok)):
                 counts[k] += flag
         hit = tuple(counts)
-        if len(_OWN_CACHE) < 100_000:
+        if len(_OWN_CACHE) < ELEMENT_CACHE_SIZE:
             _OWN_CACHE[toks] = hit
     return hit
 
@@ -354,7 +361,7 @@ def page_matrix(page: Page) -> np.ndarray:
         c1 = p if p >= 0 else e
         c2 = parent[c1] if parent[c1] >= 0 else c1
         c3 = parent[c2] if parent[c2] >= 0 else c2
-        short = size < 400
+        short = size < TITLE_SIM_MAX_CHARS
         btoks = set(tokens(text)) if short or body_tokens is not None else set()
         is_prose = size >= PROSE_MIN_CHARS and b.link_chars <= PROSE_MAX_LINK_DENSITY * size
         rows.append(

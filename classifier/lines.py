@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .segment import Page
+from .segment import SNIFF_BYTES, Page, detect_encoding
 
 DUMPS = "dumps"  # training_data/dumps/<layout>/<name>.txt
 DUMP_SUFFIX = ".txt"
@@ -28,11 +28,9 @@ CODE_OF = {label: code for code, label in LABEL_CODES.items()}
 PARAGRAPH_TAGS = frozenset(
     {"p", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "figcaption", "dd", "table"}
 )
-# Binary data: a NUL in the first bytes, or more than 1 in BINARY_CONTROL_SHARE
-# control characters there.
-SNIFF_BYTES = 4096
+# Binary data: a NUL in the first SNIFF_BYTES, or more than 1 in
+# BINARY_CONTROL_SHARE control characters there.
 BINARY_CONTROL_SHARE = 20
-DETECT_BYTES = 65536  # charset detection reads this much
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 
 
@@ -87,16 +85,10 @@ def decode_text(data: bytes) -> str:
         head and sum(b < 9 or 13 < b < 32 for b in head) > len(head) // BINARY_CONTROL_SHARE
     ):
         raise TextDecodeError("binary data, not text")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    from charset_normalizer import from_bytes
-
-    best = from_bytes(data[:DETECT_BYTES]).best()
-    if best is None:
+    encoding = detect_encoding(data)
+    if encoding is None:
         raise TextDecodeError("binary data, not text (no text encoding fits)")
-    return data.decode(best.encoding, errors="replace")
+    return data.decode(encoding, errors="replace")
 
 
 def split_text(text: str, source: str = "") -> Dump:

@@ -23,6 +23,10 @@ from . import vocab
 
 LABELS = ("article", "teaser", "chrome")
 LABEL_ATTR = "data-label"
+SNIFF_BYTES = 4096  # a NUL byte this early means binary data
+DETECT_BYTES = 65536  # charset detection reads this much
+ARTICLE_BODY_MIN_CHARS = 50  # a shorter JSON-LD articleBody is a placeholder, not the story
+TOKENS_CACHE_SIZE = 100_000  # class/id values memoised (bounded for long crawls)
 
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _TOKEN_SPLIT = re.compile(r"[^a-z0-9]+")
@@ -91,7 +95,7 @@ class Page:
         """JSON-LD ``articleBody`` when the page has one, else ``""``."""
         for item in self.jsonld:
             value = item.get("articleBody")
-            if isinstance(value, str) and len(value) > 50:
+            if isinstance(value, str) and len(value) > ARTICLE_BODY_MIN_CHARS:
                 return value
         return ""
 
@@ -109,7 +113,7 @@ def clean_title(title: str) -> str:
 # decoding and parsing
 
 
-def _detect_encoding(data: bytes) -> str | None:
+def detect_encoding(data: bytes) -> str | None:
     """Fallback when nothing declares an encoding: UTF-8 if valid, else guess."""
     try:
         data.decode("utf-8")
@@ -118,7 +122,7 @@ def _detect_encoding(data: bytes) -> str | None:
         pass
     from charset_normalizer import from_bytes
 
-    best = from_bytes(data[:65536]).best()
+    best = from_bytes(data[:DETECT_BYTES]).best()
     return best.encoding if best is not None else None
 
 
@@ -130,12 +134,12 @@ def decode_html(data: bytes | str, content_type: str | None = None) -> tuple[str
     """
     if isinstance(data, str):
         return "utf-8", data
-    head = data[:4096]
+    head = data[:SNIFF_BYTES]
     if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise SegmentationError("binary data, not an HTML document")
-    encoding, text = html_to_unicode(content_type, data, auto_detect_fun=_detect_encoding)
+    encoding, text = html_to_unicode(content_type, data, auto_detect_fun=detect_encoding)
     if "\ufffd" in text:
-        guess = _detect_encoding(data)
+        guess = detect_encoding(data)
         if guess and guess.lower() != encoding.lower():
             try:
                 return guess, data.decode(guess)
@@ -189,7 +193,7 @@ def class_tokens(value: str) -> tuple[str, ...]:
     hit = _TOKENS_CACHE.get(value)
     if hit is None:
         hit = tuple(t for t in _TOKEN_SPLIT.split(_CAMEL.sub("-", value).lower()) if t)
-        if len(_TOKENS_CACHE) < 100_000:
+        if len(_TOKENS_CACHE) < TOKENS_CACHE_SIZE:
             _TOKENS_CACHE[value] = hit
     return hit
 
