@@ -7,22 +7,32 @@ Invisible content (script, style, noscript, template, ``hidden``,
 
 Two layers, as in html-text: :func:`parse_html` decodes and parses once;
 :func:`blockify` walks an already parsed tree.  :func:`segment` does both.
+
+The tree is built as a browser builds it: the HTML5 tree construction of
+lexbor (selectolax), so mis-nested markup (an unclosed ``<div>`` in a
+``<button>``, a stray ``</p>``, a ``<form>`` in a table) gives the blocks a
+reader sees.  A link around block elements (card markup) is a link of each
+block inside it, with that block's text as its anchor.
 """
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from dataclasses import dataclass, field
+from itertools import accumulate
+from operator import sub
 from typing import Any
 
-from lxml import etree
+from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
 from w3lib.encoding import html_to_unicode
 
 from . import vocab
 
 LABELS = ("article", "teaser", "chrome")
 LABEL_ATTR = "data-label"
+ROLE_ATTR = "data-role"  # article roles in the training pages (headline, byline, caption...)
 SNIFF_BYTES = 4096  # a NUL byte this early means binary data
 DETECT_BYTES = 65536  # charset detection reads this much
 ARTICLE_BODY_MIN_CHARS = 50  # a shorter JSON-LD articleBody is a placeholder, not the story
@@ -46,12 +56,15 @@ class Block:
     tag: str  # tag of the innermost block element holding the text
     path: str  # DOM path of that element, e.g. "body/div.main/article/p"
     element: int  # index of that element in Page.elements
+    # links with text in the block; a link around blocks is a link of each
+    # (its anchor: the block's text), an inline one of its paragraph
     n_links: int = 0
     link_chars: int = 0
     links: list[tuple[str, str]] = field(default_factory=list)  # (href, anchor text)
     label: str | None = None  # training label (data-label), if asked for
-    label_line: int = 0  # source line of the labelled ancestor
+    label_line: int = 0  # source line of the labelled ancestor's start tag (0: unknown)
     mixed: tuple[str, ...] = ()  # labels found in the block beside `label`
+    role: str = ""  # training role (data-role of the block's element or an ancestor), if asked for
     page: Page | None = field(default=None, repr=False, compare=False)
 
 
@@ -148,43 +161,113 @@ def decode_html(data: bytes | str, content_type: str | None = None) -> tuple[str
     return encoding, text
 
 
-_WRAPPER_RUN = re.compile(r"(<[a-zA-Z][a-zA-Z0-9]*>|</[a-zA-Z][a-zA-Z0-9]*>)(?:\s*\1){63,}")
-_PARSER = etree.HTMLParser(
-    remove_comments=True,
-    remove_pis=True,
-    huge_tree=True,
-    encoding="utf-8",
-    no_network=True,
-    collect_ids=False,
+# Deeper than this, elements are flattened into their ancestor at this depth,
+# as Blink does (kMaximumHTMLParserDOMTreeDepth).  The HTML5 tree builder
+# scans the stack of open elements at every block start tag, so its cost
+# grows with depth times tags: 10,000 nested divs take 0.25 s to parse,
+# 100,000 take 25 s.  Only generated or hostile pages nest this deep.
+MAX_NESTING = 512
+# A page with fewer tags parses in ~10 ms however it nests: not scanned.
+NESTING_SCAN_TAGS = 2048
+# Tags that never deepen the stack of open elements for long: void elements,
+# and elements a later sibling of their kind closes (p, li, td, a...).
+_FLAT_TAGS = (
+    "area|base|br|col|embed|hr|img|input|link|meta|source|track|wbr|param|keygen|frame|image"
+    "|p|li|dt|dd|tr|td|th|tbody|thead|tfoot|colgroup|caption|option|optgroup|rb|rt|rp|a"
+)
+# The estimate: every start and end tag but the flat ones, and closed <svg>
+# islands as one step of zero (their <path/> tags close themselves).  Both
+# letter cases are listed: a case-insensitive lookahead is three times slower.
+# Tags inside scripts and comments count too: it can only overestimate.
+_NESTING_STEP = re.compile(
+    r"<(?:([sS])[vV][gG]\b[^<]*(?:<(?!/?[sS][vV][gG]\b)[^<]*)*</[sS][vV][gG]\s*>"
+    rf"|(/?)(?!(?:{_FLAT_TAGS}|{_FLAT_TAGS.upper()})[\s/>])[a-zA-Z])"
+)
+_STEP = {("", ""): 1, ("", "/"): -1, ("s", ""): 0, ("S", ""): 0}
+# The cut: the same tags, whole, and the markup that holds no elements for the
+# tree builder, kept as it is: comments, doctype and other bogus comments,
+# raw-text elements (script content is not markup), and closed svg/math
+# islands, whose self-closing tags (<path/>) open nothing.
+_NESTING_TAG = re.compile(
+    r"<!--(?:-?>|[^-]*(?:-(?!-!?>)[^-]*)*(?:--!?>)?)|<[!?][^>]*>"
+    r"|<(script|style|textarea|title|xmp|iframe|noembed|noframes|noscript|plaintext)\b"
+    r"[^<]*(?:<(?!/\1[\s/>])[^<]*)*(?:</\1[^>]*>)?"
+    r"|<(svg|math)\b[^<]*(?:<(?!/?(?:svg|math)\b)[^<]*)*</\2\s*>"
+    rf"|(</?)(?!(?:{_FLAT_TAGS})[\s/>])[a-z][^\s/>]*(?:[^>\"']|\"[^\"]*\"|'[^']*')*>?",
+    re.I,
 )
 
 
-def parse_html(data: bytes | str, content_type: str | None = None) -> tuple[etree._Element, str]:
-    """Decode and parse; return ``(root element, encoding)``.
+def _max_nesting(text: str) -> int:
+    """How deep the markup's start tags can nest, in C-level passes: prefix
+    sums of +1 a start tag and -1 an end tag, never below zero."""
+    depth = list(accumulate(map(_STEP.__getitem__, _NESTING_STEP.findall(text)), initial=0))
+    return max(map(sub, depth, accumulate(depth, min)))
 
-    Raises :class:`SegmentationError` when there is no document at all.
+
+def bound_nesting(text: str, limit: int = MAX_NESTING, scan_tags: int = NESTING_SCAN_TAGS) -> str:
+    """``text`` with the start and end tags of elements nested deeper than
+    ``limit`` removed (their content stays, in the ancestor at the limit).
+
+    Pages with at most ``scan_tags`` tags, and pages whose tags cannot nest
+    that deep, are returned as they are.  Removed tags leave their line
+    breaks, so source lines (the labelled-page format reports them) stay.
+    """
+    if text.count("<") <= max(limit, scan_tags) or _max_nesting(text) <= limit:
+        return text
+    out, last, depth = [], 0, 0
+    for m in _NESTING_TAG.finditer(text):
+        slash = m.group(3)
+        if slash is None:  # comment, raw-text element, svg or math island
+            continue
+        if slash == "<":
+            depth += 1
+            deep = depth > limit
+        else:
+            deep = depth > limit
+            depth = max(depth - 1, 0)
+        if deep:
+            start, end = m.span()
+            out.append(text[last:start])
+            out.append("\n" * text.count("\n", start, end))
+            last = end
+    out.append(text[last:])
+    return "".join(out)
+
+
+def parse_html(data: bytes | str, content_type: str | None = None) -> tuple[LexborHTMLParser, str]:
+    """Decode and parse as a browser does (HTML5, lexbor); return ``(tree, encoding)``.
+
+    The tree is the document :func:`blockify` walks; :func:`serialize` gives
+    its HTML back.  Raises :class:`SegmentationError` when there is no
+    document at all.
     """
     encoding, text = decode_html(data, content_type)
     if not text.strip():
         raise SegmentationError("empty document")
-    # lxml refuses str input with an XML encoding declaration; feed UTF-8.
-    root = etree.fromstring(text.encode("utf-8", "surrogatepass"), _PARSER)
-    if any("Excessive depth" in e.message for e in _PARSER.error_log):
-        # libxml2 stops at a fixed depth even with huge_tree; only pathological
-        # pages nest that deep, always as long runs of bare wrapper tags.
-        flat = _WRAPPER_RUN.sub(r"\1", text)
-        root = etree.fromstring(flat.encode("utf-8", "surrogatepass"), _PARSER)
-    if root is None:
+    text = bound_nesting(text)
+    # scripting on, as in a browser that runs scripts: <noscript> is raw text
+    try:
+        tree = LexborHTMLParser(text.encode("utf-8", "replace"), scripting=True)
+    except SelectolaxError as exc:  # lexbor could not allocate or build the tree
+        raise SegmentationError(f"cannot parse the document: {exc}") from exc
+    if tree.root is None:
         raise SegmentationError("no HTML element could be parsed")
-    return root, encoding
+    return tree, encoding
+
+
+def serialize(tree: LexborHTMLParser) -> str:
+    """The parsed document as HTML text (what a browser's DOM serialises to)."""
+    return tree.html or ""
 
 
 # --------------------------------------------------------------------------
 # the walk
 
 
-_NO_ATTRS: dict[str, str] = {}
+Attrs = dict[str, str | None]  # lexbor gives None for an attribute without a value
 _TOKENS_CACHE: dict[str, tuple[str, ...]] = {}
+_NO_LINK = ("#", "javascript:", "mailto:", "tel:")
 
 
 def class_tokens(value: str) -> tuple[str, ...]:
@@ -200,6 +283,15 @@ def class_tokens(value: str) -> tuple[str, ...]:
 
 def _norm(text: str) -> str:
     return " ".join(text.split())
+
+
+@dataclass(slots=True)
+class _Link:
+    """An open ``<a href>`` of the walk: where its text starts in the block buffer."""
+
+    href: str
+    start: int
+    counted: bool  # in the current buffer's n_links
 
 
 class _Walker:
@@ -218,13 +310,16 @@ class _Walker:
         self.link_chars = 0
         self.n_links = 0
         self.links: list[tuple[str, str]] = []
-        self.open_links: list[tuple[str, int]] = []  # (href, index into parts)
-        self.label_chars: dict[str, int] = {}
+        self.open_links: list[_Link] = []
+        self.label_chars: dict[tuple[str, int], int] = {}  # label_stack entry: chars
         # stacks
         self.stack: list[int] = []  # element indexes of open elements
         self.owners: list[int] = []  # open block elements
         self.segs: list[str] = []  # DOM path segments of open elements
+        # (label, k): the k-th element carrying data-label (1-based, 0: none)
         self.label_stack: list[tuple[str, int]] = [("", 0)]
+        self.element_roles: list[str] = []  # inherited data-role of every element
+        self.labelled: list[tuple[str, str]] = []  # (tag, value) of those elements, in order
         self.in_link = 0
 
     # -- text -------------------------------------------------------------
@@ -235,11 +330,18 @@ class _Walker:
         if self.in_link:
             self.link_chars += len(text.strip())
         if self.with_labels and not text.isspace():
-            label = self.label_stack[-1][0]
-            self.label_chars[label] = self.label_chars.get(label, 0) + len(text.strip())
+            key = self.label_stack[-1]
+            self.label_chars[key] = self.label_chars.get(key, 0) + len(text.strip())
 
     def flush(self) -> None:
+        """End the current block; links and link text without text of their
+        own in it (an image link) end with it."""
+        if self.open_links:
+            self.split_links()
         if not self.parts:
+            self.link_chars = self.n_links = 0
+            if self.links:
+                self.links = []
             return
         text = _norm("".join(self.parts))
         if text:
@@ -262,39 +364,75 @@ class _Walker:
         self.links = []
         self.label_chars = {}
 
+    def split_links(self) -> None:
+        """A block ends inside open links (``<a href><h3>...</h3></a>``): each
+        link that holds text of this block is one of its links, with that text
+        as its anchor; the next block starts its share of the link afresh."""
+        for link in self.open_links:
+            anchor = _norm("".join(self.parts[link.start :]))
+            if anchor:
+                if not link.counted:
+                    self.n_links += 1
+                if link.href:
+                    self.links.append((link.href, anchor))
+            elif link.counted:
+                self.n_links -= 1
+            link.start = 0
+            link.counted = False
+
     def set_label(self, block: Block) -> None:
-        counts = {k: v for k, v in self.label_chars.items() if v}
-        if not counts:
-            counts = {self.label_stack[-1][0]: 1}
-        best = max(counts, key=counts.__getitem__)
+        """The label of most of the block's text, and the labelled element
+        that gave most of that text (its line, once blockify resolves it)."""
+        counts = {k: v for k, v in self.label_chars.items() if v} or {self.label_stack[-1]: 1}
+        totals: dict[str, int] = {}
+        for (label, _), n in counts.items():
+            totals[label] = totals.get(label, 0) + n
+        best = max(totals, key=totals.__getitem__)
         block.label = best or None
-        block.label_line = self.label_stack[-1][1]
-        block.mixed = tuple(sorted(k or "(none)" for k in counts if k != best))
+        block.label_line = max((k for k in counts if k[0] == best), key=counts.__getitem__)[1]
+        block.mixed = tuple(sorted(k or "(none)" for k in totals if k != best))
+        if self.element_roles and block.label == "article":
+            block.role = self.element_roles[block.element] or "body"
 
     def path_of(self, owner: int) -> str:
         depth = self.el.depth[owner] if self.el.depth else 0
         return "/".join(self.segs[: depth + 1])
 
     # -- elements ---------------------------------------------------------
-    def head_element(self, el: etree._Element, tag: str) -> None:
+    def head_element(self, node: LexborNode, tag: str, attrs: Attrs) -> None:
         """Collect what the page declares about itself from <head> elements."""
         if tag == "title" and not self.title:
-            self.title = _norm(el.text or "")
+            self.title = _norm(node.text())
         elif tag == "meta":
-            key = (el.get("property") or el.get("name") or "").lower()
-            content = el.get("content")
+            key = (attrs.get("property") or attrs.get("name") or "").lower()
+            content = attrs.get("content")
             if key and content and key not in self.meta:
                 self.meta[key] = _norm(content)
         elif tag == "link":
-            rel = (el.get("rel") or "").lower()
+            rel = (attrs.get("rel") or "").lower()
             if "canonical" in rel:
-                self.meta.setdefault("canonical", el.get("href") or "")
-            elif "alternate" in rel and any(t in (el.get("type") or "") for t in ("rss", "atom")):
-                self.meta.setdefault("feed", el.get("href") or "")
-        elif tag == "script" and "ld+json" in (el.get("type") or ""):
-            self.jsonld.extend(_jsonld_items(el.text or ""))
+                self.meta.setdefault("canonical", attrs.get("href") or "")
+            elif "alternate" in rel and any(
+                t in (attrs.get("type") or "") for t in ("rss", "atom")
+            ):
+                self.meta.setdefault("feed", attrs.get("href") or "")
+        elif tag == "script" and "ld+json" in (attrs.get("type") or ""):
+            self.jsonld.extend(_jsonld_items(node.text()))
 
-    def open(self, el: etree._Element, tag: str, attrs: dict[str, str]) -> None:
+    def skipped(self, node: LexborNode, tag: str) -> None:
+        """An invisible subtree: read its metadata, count its labelled elements."""
+        if tag == "head":
+            for child in node.traverse():
+                name = child.tag
+                if name in ("title", "meta", "link", "script"):
+                    self.head_element(child, name, child.attributes)
+        elif tag in ("title", "script"):
+            self.head_element(node, tag, node.attributes)
+        if self.with_labels:
+            for child in node.css(f"[{LABEL_ATTR}]"):  # the node itself too
+                self.labelled.append((child.tag or "", child.attributes[LABEL_ATTR] or ""))
+
+    def open(self, tag: str, attrs: Attrs) -> None:
         """Record an element; flush and push it when it starts a block."""
         parent = self.stack[-1] if self.stack else -1
         idx = len(self.el.tag)
@@ -332,21 +470,28 @@ class _Walker:
         del self.segs[len(self.stack) - 1 :]
         self.segs.append(seg)
         if self.with_labels:
-            label = attrs.get(LABEL_ATTR)
-            self.label_stack.append(
-                (label.strip(), el.sourceline or 0) if label is not None else self.label_stack[-1]
-            )
+            parent_role = self.element_roles[parent] if parent >= 0 else ""
+            self.element_roles.append((attrs.get(ROLE_ATTR) or parent_role).strip())
+            if LABEL_ATTR in attrs:
+                label = attrs[LABEL_ATTR] or ""
+                self.labelled.append((tag, label))
+                self.label_stack.append((label.strip(), len(self.labelled)))
+            else:
+                self.label_stack.append(self.label_stack[-1])
         if tag in vocab.BLOCK_TAGS:
             self.flush()
             self.owners.append(idx)
         elif tag == "a":
             self.in_link += 1
             self.n_links += 1
-            self.open_links.append((attrs.get("href") or "", len(self.parts)))
+            href = attrs.get("href") or ""
+            self.open_links.append(
+                _Link("" if href.startswith(_NO_LINK) else href, len(self.parts), True)
+            )
         elif tag in vocab.CELL_TAGS:
             self.parts.append(" \t ")
 
-    def close(self, el: etree._Element, tag: str) -> None:
+    def close(self, tag: str) -> None:
         idx = self.stack.pop()
         self.el.end[idx] = len(self.el.tag) - 1
         if self.with_labels:
@@ -356,9 +501,12 @@ class _Walker:
             self.owners.pop()
         elif tag == "a":
             self.in_link -= 1
-            href, start = self.open_links.pop() if self.open_links else ("", 0)
-            if href and not href.startswith(("#", "javascript:", "mailto:", "tel:")):
-                self.links.append((href, _norm("".join(self.parts[start:]))))
+            link = self.open_links.pop()
+            anchor = _norm("".join(self.parts[link.start :]))
+            if not link.counted and anchor:  # the tail of a link that held blocks
+                self.n_links += 1
+            if link.href and (link.counted or anchor):
+                self.links.append((link.href, anchor))
 
     def line_break(self) -> None:
         owner_tag = self.el.tag[self.owners[-1]] if self.owners else ""
@@ -368,7 +516,7 @@ class _Walker:
             self.flush()
 
 
-def _hidden(attrs: dict[str, str]) -> bool:
+def _hidden(attrs: Attrs) -> bool:
     if "hidden" in attrs or attrs.get("aria-hidden") == "true":
         return True
     style = attrs.get("style")
@@ -395,53 +543,125 @@ def _jsonld_items(text: str) -> list[dict[str, Any]]:
     return out
 
 
-def blockify(root: etree._Element, *, with_labels: bool = False) -> Page:
-    """Walk a parsed tree once and return its :class:`Page`.
+def _walk(w: _Walker, root: LexborNode) -> None:
+    """Depth first over the tree, without recursion: open an element, walk its
+    children, close it; invisible subtrees are not entered."""
+    node = root
+    stack: list[tuple[LexborNode, str]] = []  # entered elements, for closing
+    while True:
+        tag = node.tag
+        if tag == "-text":
+            w.add_text(node.text_content)
+        elif tag and tag[0] != "-":  # an element, not a comment or doctype
+            attrs: Attrs = node.attributes
+            if tag in vocab.SKIP_TAGS or (attrs and _hidden(attrs)):
+                w.skipped(node, tag)
+            else:
+                if tag in ("meta", "link"):
+                    w.head_element(node, tag, attrs)
+                elif tag == "html":
+                    w.lang = attrs.get("lang") or ""
+                w.open(tag, attrs)
+                if tag == "br":
+                    w.line_break()
+                child = node.first_child
+                if child is not None:
+                    stack.append((node, tag))
+                    node = child
+                    continue
+                w.close(tag)
+        while stack:  # to the next node: a sibling, or the next sibling up
+            sibling = node.next
+            if sibling is not None:
+                node = sibling
+                break
+            node, tag = stack.pop()
+            w.close(tag)
+        else:
+            return
+
+
+# Start tags carrying data-label in the source, and the markup that holds no
+# elements (comments, raw text, template content) so that what it holds is
+# not counted.  Attribute values may hold ">" inside quotes.
+_LABEL_SOURCE = re.compile(
+    rb"<!--(?:-?>|[^-]*(?:-(?!-!?>)[^-]*)*(?:--!?>)?)|<[!?][^>]*>"
+    rb"|<(script|style|textarea|title|xmp|iframe|noembed|noframes|noscript|plaintext|template)\b"
+    rb"((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>(?:[^<]*(?:<(?!/\1[\s/>])[^<]*)*)"
+    rb"|<([a-zA-Z][^\s/>]*)((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>",
+    re.I,
+)
+_ATTRIBUTE = re.compile(
+    rb"([^\s\"'>/=][^\s\"'>/=]*)(?:\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s>]+)))?"
+)
+_LABEL_NAME = LABEL_ATTR.encode()
+
+
+def _source_label(attrs: bytes) -> str | None:
+    """The data-label value of a start tag's attribute text, if it has one
+    (the first, as the tree builder keeps the first of duplicates)."""
+    if _LABEL_NAME not in attrs.lower():
+        return None
+    for m in _ATTRIBUTE.finditer(attrs):
+        if m.group(1).lower() == _LABEL_NAME:
+            raw = m.group(2) if m.group(2) is not None else m.group(3) or m.group(4) or b""
+            return html.unescape(raw.decode("utf-8", "replace"))
+    return None
+
+
+def _label_lines(source: bytes, labelled: list[tuple[str, str]]) -> list[int]:
+    """Source line of each element carrying data-label, in tree order.
+
+    The tree has no source positions.  The k-th such element of the tree is
+    matched with the next start tag in the source that has the same tag name
+    and the same label: the two lists agree except where the tree builder
+    moved, cloned or dropped an element (foster parenting, the adoption
+    agency).  An element without a match ahead takes the nearest unused
+    one behind it (a table's row fostered out before the table); with none
+    at all it gets 0 (check-data then says line 1).
+    """
+    found: list[tuple[str, str, int]] = []
+    line, pos = 1, 0
+    for m in _LABEL_SOURCE.finditer(source):
+        name, attrs = (m.group(3), m.group(4)) if m.group(3) else (m.group(1), m.group(2))
+        value = _source_label(attrs) if attrs else None
+        if value is not None:
+            line += source.count(b"\n", pos, m.start())
+            pos = m.start()
+            found.append((name.decode("ascii", "replace").lower(), value, line))
+    used = [False] * len(found)
+    lines, j = [], 0
+    for key in labelled:
+        ahead = (i for i in range(j, len(found)) if found[i][:2] == key)
+        behind = (i for i in range(j - 1, -1, -1) if not used[i] and found[i][:2] == key)
+        k = next(ahead, None)
+        if k is not None:
+            j = k + 1
+        else:
+            k = next(behind, None)
+        if k is None:
+            lines.append(0)
+        else:
+            used[k] = True
+            lines.append(found[k][2])
+    return lines
+
+
+def blockify(tree: LexborHTMLParser, *, with_labels: bool = False) -> Page:
+    """Walk a parsed document (:func:`parse_html`) once and return its :class:`Page`.
 
     With ``with_labels`` every block also carries the ``data-label`` of its
-    nearest labelled ancestor (the training-data format).
+    nearest labelled ancestor (the training-data format) and that element's
+    source line.
     """
     w = _Walker(with_labels)
-    walker = etree.iterwalk(root, events=("start", "end"))
-    skipping: list[etree._Element] = []
-    for event, el in walker:
-        tag = el.tag
-        if not isinstance(tag, str):  # comments and PIs if the parser kept any
-            if event == "end" and not skipping:
-                w.add_text(el.tail)
-            continue
-        tag = tag.lower()
-        if event == "start":
-            if skipping:
-                continue
-            items = el.items()
-            attrs = dict(items) if items else _NO_ATTRS
-            if tag in vocab.SKIP_TAGS or (items and _hidden(attrs)):
-                if tag in ("title", "script"):
-                    w.head_element(el, tag)
-                elif tag == "head":
-                    for child in el.iter("title", "meta", "link", "script"):
-                        w.head_element(child, child.tag)
-                skipping.append(el)
-                walker.skip_subtree()
-                continue
-            if tag in ("title", "meta", "link"):
-                w.head_element(el, tag)
-            if tag == "html":
-                w.lang = el.get("lang") or ""
-            w.open(el, tag, attrs)
-            if tag == "br":
-                w.line_break()
-            w.add_text(el.text)
-        else:
-            if skipping:
-                if skipping[-1] is el:
-                    skipping.pop()
-                    w.add_text(el.tail)
-                continue
-            w.close(el, tag)
-            w.add_text(el.tail)
+    if tree.root is not None:
+        _walk(w, tree.root)
     w.flush()
+    if with_labels:
+        lines = _label_lines(tree.raw_html, w.labelled)
+        for block in w.blocks:
+            block.label_line = lines[block.label_line - 1] if block.label_line else 0
     page = Page(
         blocks=w.blocks, elements=w.el, title=w.title, meta=w.meta, jsonld=w.jsonld, lang=w.lang
     )
@@ -458,8 +678,8 @@ def segment(
     with_labels: bool = False,
 ) -> Page:
     """Decode, parse and blockify one page."""
-    root, encoding = parse_html(data, content_type)
-    page = blockify(root, with_labels=with_labels)
+    tree, encoding = parse_html(data, content_type)
+    page = blockify(tree, with_labels=with_labels)
     page.url = url
     page.encoding = encoding
     return page

@@ -3,9 +3,22 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import page
+from conftest import ROOT, STORY, page
 
-from classifier.segment import SegmentationError, class_tokens, decode_html, segment
+from classifier.segment import (
+    MAX_NESTING,
+    SegmentationError,
+    _max_nesting,
+    blockify,
+    bound_nesting,
+    class_tokens,
+    decode_html,
+    parse_html,
+    segment,
+    serialize,
+)
+
+PARSER = ROOT / "tests" / "data" / "parser"
 
 
 def texts(html: str | bytes, **kw: Any) -> list[str]:
@@ -176,3 +189,293 @@ def test_class_tokens_split_camel_case_and_punctuation() -> None:
 
 def test_decode_str_passthrough() -> None:
     assert decode_html("<p>x</p>") == ("utf-8", "<p>x</p>")
+
+
+# -- links that wrap blocks (card markup) ------------------------------------
+
+
+def links(html: str) -> list[tuple[str, list[tuple[str, str]], int, int]]:
+    """(text, links, n_links, link_chars) of every block."""
+    return [(b.text, b.links, b.n_links, b.link_chars) for b in segment(page(html)).blocks]
+
+
+def test_link_around_a_heading_belongs_to_the_heading() -> None:
+    html = (
+        "<section><h2>Latest</h2>"
+        "<a href='/a'><img src='a.jpg'><h3>Bus fares rise</h3></a>"
+        "<a href='/b'><img src='b.jpg'><h3>College results out</h3></a></section>"
+        "<p>After the list.</p>"
+    )
+    assert links(html) == [
+        ("Latest", [], 0, 0),
+        ("Bus fares rise", [("/a", "Bus fares rise")], 1, 14),
+        ("College results out", [("/b", "College results out")], 1, 19),  # the last card too
+        ("After the list.", [], 0, 0),
+    ]
+
+
+def test_link_around_a_card_belongs_to_each_block_inside() -> None:
+    html = (
+        "<div class='grid'><a class='card' href='/x'><div class='thumb'><img src='x.jpg'></div>"
+        "<div class='body'><div class='kicker'>Sports</div><h3>Rovers win the cup</h3>"
+        "<p class='dek'>A late goal settled the final.</p></div></a></div>"
+    )
+    assert links(html) == [
+        ("Sports", [("/x", "Sports")], 1, 6),
+        ("Rovers win the cup", [("/x", "Rovers win the cup")], 1, 18),
+        ("A late goal settled the final.", [("/x", "A late goal settled the final.")], 1, 30),
+    ]
+
+
+def test_links_wrapping_list_items() -> None:
+    html = (
+        "<ul class='ticker'><a href='/1'><li>Dam compensation paid</li></a>"
+        "<a href='/2'><li>Maternity wing opens</li></a></ul><footer>Footer</footer>"
+    )
+    assert links(html) == [
+        ("Dam compensation paid", [("/1", "Dam compensation paid")], 1, 21),
+        ("Maternity wing opens", [("/2", "Maternity wing opens")], 1, 20),
+        ("Footer", [], 0, 0),
+    ]
+
+
+def test_link_around_a_figure_and_its_caption() -> None:
+    html = (
+        "<a href='/gallery/fair'><figure><img src='f.jpg'>"
+        "<figcaption>Crowds at the winter fair</figcaption></figure></a><p>Story text.</p>"
+    )
+    assert links(html) == [
+        ("Crowds at the winter fair", [("/gallery/fair", "Crowds at the winter fair")], 1, 25),
+        ("Story text.", [], 0, 0),
+    ]
+
+
+def test_text_beside_blocks_in_a_link_keeps_the_link() -> None:
+    html = "<div><a href='/x'><h3>Title</h3>Read more</a></div>"
+    assert links(html) == [
+        ("Title", [("/x", "Title")], 1, 5),
+        ("Read more", [("/x", "Read more")], 1, 9),
+    ]
+
+
+def test_text_before_a_wrapping_link_is_not_link_text() -> None:
+    html = "<div>Intro <a href='/x'><p>Card</p></a></div>"
+    assert links(html) == [("Intro", [], 0, 0), ("Card", [("/x", "Card")], 1, 4)]
+
+
+def test_inline_links_keep_their_own_anchor_text() -> None:
+    html = (
+        "<p>See <a href='/a'>the report</a> and <a href='/i'><img src='i.jpg'></a> "
+        "<a href='#top'>top</a></p>"
+    )
+    # the image link has no text but is a link of the paragraph; "#top" is no story
+    assert links(html) == [("See the report and top", [("/a", "the report"), ("/i", "")], 3, 13)]
+
+
+# -- HTML5 parsing: the tree a browser builds ---------------------------------
+
+MISNESTED = {
+    # an unclosed <div> in a header button swallowed the page under libxml2
+    "button-unclosed-div": [
+        ("nav", "Home Local Sport"),
+        ("h1", "Ferry fares cut for students"),
+        (
+            "p",
+            "Riverbank, May 2: Students will pay half fare on the river ferry from next "
+            "month, the port office said.",
+        ),
+        ("p", "The cut applies to all school and college students who show a valid identity card."),
+        ("footer", "\u00a9 2026 Riverbank Times"),
+    ],
+    # </a> closes the link; the unclosed card div holds the rest of the section, not the footer
+    "link-unclosed-div": [
+        ("h2", "Latest"),
+        ("h3", "School roof repaired before the rains"),
+        ("p", "Tura, June 4: Workers finished repairing the roof of the girls' school on Tuesday."),
+        ("footer", "\u00a9 2026 Hill Herald"),
+    ],
+    # each <p> closes the last; open <b>, <i> and <a> are carried into the next one
+    "paragraph-unclosed": [
+        ("p", "Greenford, Jan 9: The weekly market reopened on Monday"),
+        ("p", "Traders said sales were slow in the first hours"),
+        ("p", "The council will review the parking rules in March."),
+        ("div", "Share this story"),
+        ("p", "Read also: New bus stand opens"),
+        ("p", "The old stand will close on Friday."),
+    ],
+    # with a doctype, <table> closes the paragraph; the text after it is the article's
+    "table-in-paragraph": [
+        ("h1", "Rovers stay top after narrow win"),
+        ("p", "The standings after round six:"),
+        ("tr", "Team Pts"),
+        ("tr", "Rovers 16"),
+        ("tr", "United 14"),
+        ("article", "Rovers play United next Saturday."),
+    ],
+    # quirks mode (no doctype): the table stays inside the paragraph
+    "table-in-paragraph-quirks": [
+        ("h1", "Rovers stay top after narrow win"),
+        ("p", "The standings after round six:"),
+        ("tr", "Team Pts"),
+        ("tr", "Rovers 16"),
+        ("tr", "United 14"),
+        ("p", "Rovers play United next Saturday."),
+    ],
+    # an extra </div> closes the wrapper; one in a cell is ignored; a stray </p> is an empty p
+    "stray-end-div": [
+        (
+            "p",
+            "Delta, Aug 1: The old bridge reopened to traffic on Thursday after four months "
+            "of repairs.",
+        ),
+        ("p", "Buses will use the bridge again from Monday, the transport office said."),
+        ("tr", "First bus 6 am Last bus 10 pm"),
+        ("div", "Toll rates are unchanged."),
+        ("div", "Cars pay 20 rupees."),
+        ("h3", "Most read"),
+        ("li", "Power cut in the old town"),
+    ],
+    # </body></html> mid-page are ignored: the rest of the story is still the body's
+    "stray-end-body": [
+        ("h1", "Heavy rain alert for the coast"),
+        ("p", "Coast City, Jul 3: The weather office warned of heavy rain over the next two days."),
+        ("div", "Advertisement"),
+        ("p", "Fishermen have been told not to go out to sea until Saturday."),
+        ("footer", "\u00a9 2026 Coast Daily"),
+    ],
+    # a <form> in a table is left empty; the rows stay in the table
+    "form-in-table": [
+        ("h1", "Cup fixtures for the weekend"),
+        ("tr", "Saturday Rovers v United"),
+        ("tr", "Sunday City v Athletic"),
+        ("p", "Kick-off is at 4 pm for both matches."),
+    ],
+}
+
+
+@pytest.mark.parametrize("name", sorted(MISNESTED))
+def test_misnested_markup_gives_the_blocks_a_browser_shows(name: str) -> None:
+    blocks = segment((PARSER / f"{name}.html").read_bytes()).blocks
+    assert [(b.tag, b.text) for b in blocks] == MISNESTED[name]
+    browser = segment((PARSER / f"{name}.dom.html").read_bytes()).blocks  # Chromium's DOM
+    assert [(b.path, b.text, b.links) for b in blocks] == [
+        (b.path, b.text, b.links) for b in browser
+    ]
+
+
+def test_misnesting_details() -> None:
+    read = {n: segment((PARSER / f"{n}.html").read_bytes()).blocks for n in MISNESTED}
+    card = read["link-unclosed-div"]
+    assert card[1].links == [("/news/school-roof", "School roof repaired before the rains")]
+    assert card[2].links == [] and "a.card" not in card[2].path
+    carried = read["paragraph-unclosed"]
+    assert carried[5].links == [("/news/bus-stand", "The old stand will close on Friday.")]
+    assert all("form" not in b.path for b in read["form-in-table"])
+    assert "/p/table" in read["table-in-paragraph-quirks"][2].path
+    assert "/p/" not in read["table-in-paragraph"][2].path
+
+
+def test_stray_end_tags_of_p_and_br() -> None:
+    assert texts(page("<div>one</p>two</div><div>three</br>four</div>")) == [
+        "one",
+        "two",
+        "three",
+        "four",
+    ]
+
+
+def test_noscript_in_head_does_not_end_the_head() -> None:
+    head = "<noscript><img src='/pixel.gif'></noscript><link rel='canonical' href='/story'>"
+    p = segment(page("<p>Story</p>", head=head))
+    assert p.meta["canonical"] == "/story"
+    assert [b.text for b in p.blocks] == ["Story"]
+
+
+def test_parse_then_blockify_is_segment_and_serializes() -> None:
+    tree, encoding = parse_html(STORY.encode())
+    assert encoding == "utf-8"
+    assert [b.text for b in blockify(tree).blocks] == texts(STORY)
+    html = serialize(tree)
+    assert html.startswith("<!DOCTYPE html>") and "Valley farmers start early harvest" in html
+
+
+# -- nesting depth: browser-like cap, bounded cost ----------------------------
+
+
+def test_nesting_deeper_than_the_cap_is_flattened() -> None:
+    depth = 3 * MAX_NESTING
+    html = "<div>\n" * depth + "<p>deep</p>" + "</div>" * depth
+    flat = bound_nesting(html)
+    assert _max_nesting(flat) == MAX_NESTING
+    assert flat.count("\n") == html.count("\n")  # source lines stay where they were
+    assert texts(page(html)) == ["deep"]
+
+
+def test_unclosed_tags_are_capped_too() -> None:
+    html = page("<div class='post'>x " * 5000)
+    blocks = segment(html).blocks
+    assert len(blocks) <= MAX_NESTING
+    assert " ".join(b.text for b in blocks).split() == ["x"] * 5000
+
+
+def test_the_cap_leaves_scripts_comments_and_svg_alone() -> None:
+    inner = (
+        "<script>var t = '<div><div><div>';</script><!-- <div><div> --><svg><path/><path/></svg>"
+    )
+    html = "<div>" * 4 + inner + "</div>" * 4
+    assert bound_nesting(html, limit=2, scan_tags=0) == "<div>" * 2 + inner + "</div>" * 2
+
+
+def test_ordinary_pages_are_not_rewritten() -> None:
+    assert bound_nesting(STORY) is STORY
+    big = page("<div class='row'><p>Item <b>bold</b></p><img src='x.jpg'><br></div>" * 1000)
+    assert bound_nesting(big) is big
+
+
+# -- labelled pages: the source line of each label ----------------------------
+
+
+LABELLED = """<!doctype html><html><body data-label="chrome">
+<nav>Menu</nav>
+<div hidden data-label="article"><p>hidden</p></div>
+<!-- <div data-label="article"> commented out -->
+<script>var s = '<div data-label="article">';</script>
+<template><div data-label="article">template</div></template>
+<div
+  class="story" DATA-LABEL='article' title="a > b">
+<p>Story</p>
+<table data-label="teaser"><tr><td>row</td></tr><div data-label="chrome">fostered</div></table>
+<p data-label=teaser>Read also</p>
+<section data-label="art&#105;cle"><p>entity</p></section>
+<section data-label="artcle"><p>typo</p></section>
+</div></body></html>
+"""
+
+
+def test_label_lines_point_at_the_labelled_start_tag() -> None:
+    blocks = segment(LABELLED, with_labels=True).blocks
+    assert [(b.text, b.label, b.label_line) for b in blocks] == [
+        ("Menu", "chrome", 1),
+        ("Story", "article", 7),
+        ("fostered", "chrome", 10),  # moved before the table by the parser
+        ("row", "teaser", 10),
+        ("Read also", "teaser", 11),
+        ("entity", "article", 12),
+        ("typo", "artcle", 13),
+    ]
+
+
+def test_label_line_of_the_text_not_of_the_next_block() -> None:
+    html = '<body data-label="chrome">\nMenu text\n<div data-label="article">\n<p>Story</p></div>'
+    blocks = segment(html, with_labels=True).blocks
+    assert [(b.text, b.label_line) for b in blocks] == [("Menu text", 1), ("Story", 3)]
+
+
+def test_label_without_a_source_match_falls_back_to_line_zero() -> None:
+    # the parser clones a formatting element: the clone has no start tag of its own
+    html = "<body data-label='chrome'>\n<p><b data-label='teaser'>one<p>two</p></b></p>"
+    blocks = segment(html, with_labels=True).blocks
+    assert [(b.text, b.label, b.label_line) for b in blocks] == [
+        ("one", "teaser", 2),
+        ("two", "teaser", 0),
+    ]
