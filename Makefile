@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint train check-data eval tune bench explain clean
+.PHONY: install demo test lint train check-data eval tune bench segloss explain clean
 
 install: $(STAMP)
 
@@ -43,6 +43,9 @@ tune: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m lab bench
+
+segloss: $(STAMP)
+	$(PY) -m lab segloss
 
 explain: $(STAMP)
 	$(PY) -m classifier explain $(PAGE) -o reports/explain/page.html

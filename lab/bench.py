@@ -64,7 +64,7 @@ def load_pages(limit: int | None) -> list[tuple[bytes, str | None]]:
     for name in corpora.corpus_names():
         rows = corpora.load(name)
         for p in rows[:limit] if limit else rows:
-            pages.append((p.path.read_bytes(), p.url))
+            pages.append((p.read(), p.url))
     return pages
 
 

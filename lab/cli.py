@@ -1,6 +1,6 @@
 """Command line of the lab: ``python -m lab COMMAND`` (``make eval``, ``make tune``...).
 
-Commands: eval, tune, bench, train-report.  The corpora live in
+Commands: eval, tune, bench, segloss, train-report.  The corpora live in
 ``../shared/corpora`` (or ``$NEWSFILTER_CORPORA``); without them eval, tune
 and bench say so and exit cleanly.
 """
@@ -13,23 +13,25 @@ import logging
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from classifier.model import BLOCK_MODEL, ModelError, card_path
 
 from . import corpora
-from .evaluate import REPORTS
+from .evaluate import REPORTS, TUNE_CORPORA
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from classifier.extract import Extractor
 
+    from .causes import analyse, format_causes
     from .evaluate import (
         as_json,
         available_peers,
         evaluate,
         format_table,
         ours,
-        worst_pages,
+        quiet_peers,
         write_json,
     )
     from .flattened import evaluate_flattened, format_flattened
@@ -38,19 +40,25 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if not corpora.available():
         print(f"no corpora at {corpora.corpora_dir()}; nothing to evaluate", file=sys.stderr)
         return 0
+    if not args.verbose:
+        quiet_peers()
     extractor = Extractor(threshold=args.threshold)
     extractors = {"newsfilter": ours(extractor)}
     extractors.update(available_peers(args.peers.split(",") if args.peers else None))
     started = time.perf_counter()
-    results = evaluate(extractors, split=args.split)
+    results = evaluate(extractors, split=args.split, limit=args.limit)
     print(format_table(results))
-    flat = evaluate_flattened(split=args.split)
+    causes = analyse(results, extractor, worst=args.worst)
+    print()
+    print(format_causes(causes))
+    flat = evaluate_flattened(split=args.split, limit=args.limit)
     print()
     print(format_flattened(flat))
     out_dir = Path(args.output) if args.output else REPORTS
     data = as_json(results)
-    write_json({**data, "flattened": flat}, out_dir / "eval.json")
-    written = write_eval_report(data, worst_pages(results), out_dir, extractor=extractor)
+    write_json({**data, "flattened": flat, "causes": _causes_json(causes)}, out_dir / "eval.json")
+    worst = [r for g in causes for r in g["rows"] if r["worst"]]
+    written = write_eval_report(data, worst, out_dir, extractor=extractor, causes=causes)
     with open(written[0], "a", encoding="utf-8") as md:  # eval.md: the clean-text figures too
         md.write("\n## Flattened text (clean-text)\n\n```\n" + format_flattened(flat) + "\n```\n")
     print(
@@ -58,6 +66,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
         f"in {time.perf_counter() - started:.0f} s"
     )
     return 0
+
+
+def _causes_json(groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The cause analysis without local file paths."""
+    return [
+        {**g, "rows": [{k: v for k, v in r.items() if k != "path"} for r in g["rows"]]}
+        for g in groups
+    ]
 
 
 def cmd_tune(args: argparse.Namespace) -> int:
@@ -70,7 +86,8 @@ def cmd_tune(args: argparse.Namespace) -> int:
         return 0
     thresholds = [float(x) for x in args.thresholds.split(",")]
     costs = [float(x) for x in args.switch_costs.split(",")]
-    sweep = decision_sweep(Extractor(), thresholds, costs, split=args.split)
+    names = None if args.corpora == "all" else args.corpora.split(",")
+    sweep = decision_sweep(Extractor(), thresholds, costs, split=args.split, names=names)
     names = list(next(iter(sweep.values())))
     print(f"{'threshold':>9} {'switch':>6} " + " ".join(f"{n:>12}" for n in names) + "     mean")
 
@@ -100,6 +117,18 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return bench_main(args)
 
 
+def cmd_segloss(args: argparse.Namespace) -> int:
+    from .segloss import main as segloss_main
+
+    return segloss_main(args)
+
+
+def cmd_scale(args: argparse.Namespace) -> int:
+    from .scale import main as scale_main
+
+    return scale_main(args)
+
+
 def cmd_train_report(args: argparse.Namespace) -> int:
     """reports/train.md and confusion.png from the block model's card (``make train``)."""
     from .reports import write_train_report
@@ -126,6 +155,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--peers", help="comma-separated peers (default: all installed)")
     p.add_argument("--split", choices=("dev", "test"), help="one half of each corpus only")
     p.add_argument("--threshold", type=float)
+    p.add_argument("--limit", type=int, help="the first N pages of each corpus (development)")
+    p.add_argument(
+        "--worst", type=int, default=20, help="pages per group taken apart whatever their F1"
+    )
     p.add_argument("-o", "--output", help="report folder (default reports/)")
     p.set_defaults(func=cmd_eval)
 
@@ -138,7 +171,20 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         help="only settings leaking at most this many snippets (e.g. the peer's count)",
     )
+    p.add_argument(
+        "--corpora",
+        default=",".join(TUNE_CORPORA),
+        help="comma-separated corpora, or 'all' (default: the ones the shipped rule was chosen on)",
+    )
     p.set_defaults(func=cmd_tune)
+
+    p = sub.add_parser(
+        "segloss", help="visible text our blocks lose against a browser-grade (Lexbor) parse"
+    )
+    p.add_argument("--split", choices=("dev", "test"), help="one half of each corpus only")
+    p.add_argument("--limit", type=int, help="the first N pages of each corpus")
+    p.add_argument("-o", "--output", help="report folder (default reports/)")
+    p.set_defaults(func=cmd_segloss)
 
     p = sub.add_parser("bench", help="ms/page beside trafilatura and the bare parse")
     p.add_argument("--limit", type=int, help="pages per corpus")
@@ -146,6 +192,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-crawl", action="store_true", help="skip the crawl pages/s benchmark")
     p.add_argument("-o", "--output", help="report folder (default reports/)")
     p.set_defaults(func=cmd_bench)
+
+    p = sub.add_parser("scale", help="extract pages/s with -j 1, -j 2... over the corpora pages")
+    p.add_argument("--jobs", default="1,2", help="comma-separated -j settings (1 always first)")
+    p.add_argument("--limit", type=int, help="pages per corpus")
+    p.add_argument("--repeat", type=int, default=1, help="run the settings in turn N times")
+    p.add_argument("-o", "--output", help="report folder (default reports/)")
+    p.set_defaults(func=cmd_scale)
 
     p = sub.add_parser("train-report", help="reports/train.md from the trained models' cards")
     p.add_argument("--model", help="block model file (default: the shipped one)")

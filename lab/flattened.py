@@ -42,12 +42,14 @@ def evaluate_flattened(
     block_model: Path | None = None,
     threshold: float | None = None,
     corpus: str = "readability",
+    limit: int | None = None,
 ) -> dict[str, Any]:
     """Full-text F1 of the line model on html-text dumps of a corpus, beside the
     block model on the same pages (``title + "\\n\\n" + text``)."""
     if corpus not in corpora.corpus_names():
         return {"corpus": corpus, "error": f"no corpus {corpus!r} at {corpora.corpora_dir()}"}
     pages = [p for p in corpora.load(corpus) if split is None or p.split == split]
+    pages = pages[:limit] if limit else pages
     cleaner = LineCleaner(line_model, threshold=threshold)
     try:
         extractor: Extractor | None = Extractor(block_model or BLOCK_MODEL)
@@ -56,7 +58,7 @@ def evaluate_flattened(
         extractor, block_error = None, str(exc)
     line_scores, block_scores = [], []
     for page in pages:
-        data = page.path.read_bytes()
+        data = page.read()
         ref = page.truth["article_text"]
         try:
             flat = flatten_html(data)

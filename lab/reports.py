@@ -1,10 +1,11 @@
 """Render measured figures as markdown and PNG charts (nothing is measured here).
 
-Three writers, each taking the JSON-like dicts the measuring code already
+Four writers, each taking the JSON-like dicts the measuring code already
 produces and returning the paths it wrote:
 
 - :func:`write_eval_report`: ``reports/eval.md``, ``reports/eval.png`` and one
   explain report per worst page in ``reports/explain/``;
+- :func:`write_segloss_report`: ``reports/segloss.md``;
 - :func:`write_bench_report`: ``reports/bench.md``, ``reports/bench.png``;
 - :func:`write_train_report`: ``reports/train.md``, ``reports/confusion.png``.
 
@@ -100,6 +101,9 @@ def _write(path: Path, lines: list[str]) -> Path:
 # --------------------------------------------------------------------------
 # evaluation
 
+POLICY_WORDS = {"title+text": "headline + text", "text": "text only"}
+WORD_COLUMNS = ("f1", "precision", "recall", "below_half", "leaked", "fulltext_f1")
+
 
 def write_eval_report(
     results: Mapping[str, Any],
@@ -107,27 +111,37 @@ def write_eval_report(
     out_dir: Path,
     *,
     extractor: Extractor | None = None,
+    causes: Sequence[Mapping[str, Any]] | None = None,
 ) -> list[Path]:
     """Write ``eval.md``, ``eval.png`` and the worst pages' explain reports.
 
-    ``results`` is what :func:`lab.evaluate.write_json` writes::
+    ``results`` is what :func:`lab.evaluate.as_json` returns::
 
-        {corpus: {"metric": "full-text" | "snippet",
+        {corpus: {"metric": "full-text" | "snippet" | "word-F1",
                   "scores": {extractor: {"f1": float, "precision": float,
-                                         "recall": float, ...}}}}
+                                         "recall": float, ...}},
+                  # optional:
+                  "title_policy": "title+text" | "text", "pages": int,
+                  "headline_in_reference": {"pages": int, "of": int},
+                  "other_policy": {"policy": str, "scores": {extractor: {"f1": ...}}},
+                  "by_type": {extractor: {page_type: {"f1", "precision", "recall",
+                              "pages", "below_half", "leaked", "fulltext_f1"}}}}}
 
     Other keys of a score dict (``leaked``, ``missed``, ``pages``...) are
-    shown in the table too.  ``worst_pages`` rows, in the order to list them::
+    shown in the table too; a word-F1 corpus gets its per-type tables from
+    ``by_type``.  ``worst_pages`` rows, in the order to list them::
 
         {"corpus": str, "id": str, "path": str | Path,   # required
          "url": str | None, "f1": float, "precision": float, "recall": float,
-         "tp": int, "fp": int, "fn": int, "note": str}    # optional
+         "tp": int, "fp": int, "fn": int, "note": str,   # optional
+         "page_type": str, "cause": str, "coverage": float}
 
     For each row the page at ``path`` (``.gz`` too) is explained with
     ``extractor`` (default: the shipped model) into
     ``out_dir/explain/<corpus>-<id>.html``, linked from the table; a page that
-    cannot be read or explained is listed without a link.  Returns the paths
-    written.
+    cannot be read or explained is listed without a link.  ``causes`` is
+    what :func:`lab.causes.analyse` returns: the cause counts and every page
+    under 0.5 are listed.  Returns the paths written.
     """
     out_dir = Path(out_dir)
     lines = [
@@ -137,10 +151,14 @@ def write_eval_report(
         "",
     ]
     for corpus, res in results.items():
+        if res.get("metric") == "word-F1" and res.get("by_type"):
+            lines += _word_section(corpus, res)
+            continue
         scores = res.get("scores", {})
         names = _ordered(list(scores))
         extra = sorted({k for s in scores.values() for k in s} - set(EVAL_METRICS))
-        lines += [f"## {corpus} ({res.get('metric', '?')})", ""]
+        lines += [f"## {corpus} ({res.get('metric', '?')}{_pages(res)})", ""]
+        lines += _policy_line(res)
         lines += _table(
             ["extractor", "F1", "precision", "recall", *extra],
             [
@@ -153,10 +171,15 @@ def write_eval_report(
             ],
         )
         lines.append("")
+    lines += _policy_section(results)
     written = [_save(_eval_chart(results), out_dir / "eval.png")]
+    explained: dict[tuple[str, str], str] = {}
     if worst_pages:
-        rows, explained = _explain_worst(worst_pages, out_dir, extractor)
-        written += explained
+        rows, files = _explain_worst(worst_pages, out_dir, extractor, explained)
+        written += files
+    if causes:
+        lines += _causes_section(causes, explained)
+    if worst_pages:
         lines += [
             "## Worst pages",
             "",
@@ -168,12 +191,208 @@ def write_eval_report(
     return written
 
 
+def _pages(res: Mapping[str, Any]) -> str:
+    return f", {res['pages']} pages" if "pages" in res else ""
+
+
+def _policy_line(res: Mapping[str, Any]) -> list[str]:
+    policy = res.get("title_policy")
+    if not policy:
+        return []
+    return [f"Scored as {POLICY_WORDS.get(policy, policy)}, every extractor alike.", ""]
+
+
+def _word_section(corpus: str, res: Mapping[str, Any]) -> list[str]:
+    """wcxb: article pages on their own, every other page type beside them."""
+    by_type = res["by_type"]
+    names = _ordered(list(by_type))
+    types = list(next(iter(by_type.values())))
+    counts = {t: next(iter(by_type.values()))[t].get("pages", "") for t in types}
+    lines = [f"## {corpus} ({res.get('metric')}{_pages(res)})", ""]
+    lines += _policy_line(res)
+    lines += [
+        "Word-F1 (mean over pages) per page type; pages of each type in the header.",
+        "",
+    ]
+    lines += _table(
+        ["extractor", *(f"{t} ({counts[t]})" for t in types)],
+        [[n, *(by_type[n][t].get("f1", float("nan")) for t in types)] for n in names],
+    )
+    lines += [
+        "",
+        "Article pages in detail, and all pages: pages with word-F1 < 0.5 (extraction "
+        "failed outright), `without` snippets leaked (lower is better), full-text F1 "
+        "for reference.",
+        "",
+    ]
+    first = next(iter(types))
+    lines += _table(
+        [
+            "extractor",
+            f"{first} F1",
+            "precision",
+            "recall",
+            "F1 < 0.5",
+            "leaked",
+            "full-text F1",
+            "all: F1",
+            "all: F1 < 0.5",
+            "all: leaked",
+            "all: full-text F1",
+        ],
+        [
+            [
+                n,
+                *(by_type[n][first].get(k, "") for k in WORD_COLUMNS),
+                *(by_type[n].get("all", {}).get(k, "") for k in ("f1", "below_half", "leaked")),
+                by_type[n].get("all", {}).get("fulltext_f1", ""),
+            ]
+            for n in names
+        ],
+    )
+    lines.append("")
+    return lines
+
+
+def _policy_section(results: Mapping[str, Any]) -> list[str]:
+    """The title policy of each corpus, its evidence, and the scores under the other."""
+    rows = [(c, r) for c, r in results.items() if r.get("title_policy") and r.get("other_policy")]
+    if not rows:
+        return []
+    names = _ordered(list(dict.fromkeys(n for _, r in rows for n in r["other_policy"]["scores"])))
+    lines = [
+        "## Title policy",
+        "",
+        "Every extractor is scored on the same terms: per corpus one policy, the one its "
+        'references follow. "Headline in reference": pages whose reference begins with '
+        "the page's headline (an h1 or the declared headline, within a few words of the "
+        "start; for snippets, a `with` sentence that lies in the headline). The other "
+        "columns give each extractor's F1 under the other policy (word-F1 of article pages "
+        "for wcxb).",
+        "",
+    ]
+    table = []
+    for corpus, r in rows:
+        evidence = r.get("headline_in_reference") or {}
+        share = f"{evidence['pages']} of {evidence['of']}" if evidence.get("of") else ""
+        other = r["other_policy"]
+        table.append(
+            [
+                corpus,
+                POLICY_WORDS.get(r["title_policy"], r["title_policy"]),
+                share,
+                POLICY_WORDS.get(other["policy"], other["policy"]),
+                *(
+                    _fmt(other["scores"][n]["f1"], ".3f") if n in other["scores"] else ""
+                    for n in names
+                ),
+            ]
+        )
+    lines += _table(["corpus", "scored as", "headline in reference", "other policy", *names], table)
+    lines.append("")
+    return lines
+
+
+def _causes_section(
+    groups: Sequence[Mapping[str, Any]], explained: Mapping[tuple[str, str], str]
+) -> list[str]:
+    from .causes import CAUSES, UNEXPLAINED
+
+    causes = [*CAUSES]
+    if any(
+        g["causes_below_half"].get(UNEXPLAINED) or g["causes_worst"].get(UNEXPLAINED)
+        for g in groups
+    ):
+        causes.append(UNEXPLAINED)
+    lines = [
+        "## Why our worst pages score low",
+        "",
+        "Each page under F1 0.5, and the worst of each group whatever their score "
+        f'("worst" columns: the {groups[0].get("worst_n", "")} lowest), '
+        "taken apart: **segmentation loss** (share of the reference's words in none of "
+        "our blocks: the model never saw them), **dropped paragraphs** (in our blocks, "
+        "labelled non-article), **leaked blocks** (share of what we kept that is not "
+        "reference). The main cause is the largest; snippets counts sentences instead "
+        'of words. "Coverage" is the share of the reference recoverable from all our '
+        "blocks.",
+        "",
+    ]
+    lines += _table(
+        [
+            "group",
+            "pages",
+            "F1 < 0.5",
+            *(f"{c} (< 0.5)" for c in causes),
+            "nothing kept (< 0.5)",
+            *(f"{c} (worst)" for c in causes),
+        ],
+        [
+            [
+                g["group"],
+                g["pages"],
+                g["below_half"],
+                *(g["causes_below_half"].get(c, 0) for c in causes),
+                g.get("nothing_kept_below_half", ""),
+                *(g["causes_worst"].get(c, 0) for c in causes),
+            ]
+            for g in groups
+        ],
+    )
+    lines.append("")
+    for g in groups:
+        below = [r for r in g["rows"] if r.get("below_half")]
+        if not below:
+            continue
+        lines += [
+            "<details>",
+            f"<summary>{_md_text(g['group'])}: pages under 0.5 ({len(below)})</summary>",
+            "",
+        ]
+        lines += _cause_rows(below, explained)
+        lines += ["", "</details>", ""]
+    return lines
+
+
+def _cause_rows(
+    rows: Sequence[Mapping[str, Any]], explained: Mapping[tuple[str, str], str]
+) -> list[str]:
+    table = []
+    for r in rows:
+        link = explained.get((str(r["corpus"]), str(r["id"])))
+        page = f"[{_md_text(r['id'])}]({link})" if link else _cell(r["id"])
+        table.append(
+            [
+                page,
+                r.get("page_type", ""),
+                r["f1"],
+                r["coverage"],
+                r["segmentation"],
+                r["dropped"],
+                r["leaked"],
+                r["cause"],
+                r.get("note", ""),
+            ]
+        )
+    header = ["page", "type", "F1", "coverage", "segmentation", "dropped", "leaked", "cause"]
+    header.append("note")
+    lines = [
+        "| " + " | ".join(header) + " |",
+        "|" + "|".join("---" for _ in header) + "|",
+    ]
+    lines += [
+        "| " + " | ".join(v if i == 0 else _cell(v) for i, v in enumerate(row)) + " |"
+        for row in table
+    ]
+    return lines
+
+
 def _eval_chart(results: Mapping[str, Any]) -> Figure:
     corpora = list(results) or ["(no corpora)"]
     fig = _figure(max(5.0, 4.2 * len(corpora)), 3.6)
     axes = fig.subplots(1, len(corpora), squeeze=False)[0]
     for ax, corpus in zip(axes, corpora, strict=True):
-        scores = results.get(corpus, {}).get("scores", {})
+        res = results.get(corpus, {})
+        scores = res.get("scores", {})
         names = _ordered(list(scores))
         width = 0.8 / max(len(names), 1)
         for k, name in enumerate(names):
@@ -183,10 +402,13 @@ def _eval_chart(results: Mapping[str, Any]) -> Figure:
             ax.bar_label(bars, fmt="%.2f", fontsize=6, padding=1)
         ax.set_xticks(range(len(EVAL_METRICS)), ["F1", "precision", "recall"])
         ax.set_ylim(0, 1.08)
-        ax.set_title(f"{corpus} ({results.get(corpus, {}).get('metric', '?')})", fontsize=10)
+        metric = res.get("metric", "?")
+        subset = ", article pages" if metric == "word-F1" else ""
+        ax.set_title(f"{corpus} ({metric}{subset})", fontsize=10)
         ax.grid(axis="y", alpha=0.3)
-        if names:
-            ax.legend(fontsize=7, loc="lower right")
+    handles, labels = axes[0].get_legend_handles_labels()
+    if handles:  # one legend for all panels, below them: it hides no bar
+        fig.legend(handles, labels, loc="outside lower center", ncol=len(labels), fontsize=8)
     return fig
 
 
@@ -195,18 +417,32 @@ def explain_name(corpus: str, page_id: object) -> str:
     return _UNSAFE_NAME.sub("_", f"{corpus}-{page_id}").strip("._") + ".html"
 
 
+WORST_COLUMNS = (
+    "page_type",
+    "f1",
+    "precision",
+    "recall",
+    "tp",
+    "fp",
+    "fn",
+    "coverage",
+    "cause",
+    "note",
+)
+
+
 def _explain_worst(
-    rows: Sequence[Mapping[str, Any]], out_dir: Path, extractor: Extractor | None
+    rows: Sequence[Mapping[str, Any]],
+    out_dir: Path,
+    extractor: Extractor | None,
+    explained: dict[tuple[str, str], str] | None = None,
 ) -> tuple[list[str], list[Path]]:
-    """The worst-pages table and the explain reports it links to."""
+    """The worst-pages table and the explain reports it links to (``explained``
+    is filled with each report's relative link, by ``(corpus, id)``)."""
     from classifier.explain import explain_html
     from classifier.segment import SegmentationError
 
-    optional = [
-        k
-        for k in ("f1", "precision", "recall", "tp", "fp", "fn", "note")
-        if any(k in r for r in rows)
-    ]
+    optional = [k for k in WORST_COLUMNS if any(k in r for r in rows)]
     table, written = [], []
     for row in rows:
         name = explain_name(str(row["corpus"]), row["id"])
@@ -224,6 +460,8 @@ def _explain_worst(
             target.write_text(report, encoding="utf-8")
             written.append(target)
             link = f"[{_md_text(row['id'])}]({EXPLAIN_DIR}/{name})"
+            if explained is not None:
+                explained[(str(row["corpus"]), str(row["id"]))] = f"{EXPLAIN_DIR}/{name}"
         table.append([row["corpus"], link, *(row.get(k, "") for k in optional)])
     lines = [
         "| corpus | page | " + " | ".join(optional) + " |" if optional else "| corpus | page |",
@@ -238,6 +476,109 @@ def _explain_worst(
 def _md_text(value: object) -> str:
     """Link text: markdown's special characters escaped."""
     return re.sub(r"([\\`*_\[\]()<>|#])", r"\\\1", str(value))
+
+
+# --------------------------------------------------------------------------
+# segmentation loss
+
+
+def write_segloss_report(result: Mapping[str, Any], out_dir: Path) -> list[Path]:
+    """Write ``segloss.md`` from what :func:`lab.segloss.run` returns::
+
+        {"parser": str, "split": str,
+         "corpora": {name: {"pages", "lose_over_half", "parse_lose_over_half",
+                            "lose_over_tenth", "parse_lose_over_tenth", "mean_lost",
+                            "median_lost", "mean_parse_lost", "decoding_differs",
+                            "not_segmented": ...}},
+         "worst": [{"corpus", "id", "url", "browser_words", "our_words", "lost",
+                    "parse_lost", "decoding_differs", "note"}]}
+
+    Counts, ids and URLs only: no page text.
+    """
+    out_dir = Path(out_dir)
+    per = result.get("corpora", {})
+    lines = [
+        "# Segmentation loss",
+        "",
+        f"The visible text of each page in a browser-grade HTML5 parse ({result.get('parser', '?')}"
+        ": the body's text minus script, style, noscript, template and elements not "
+        "rendered: `hidden`, inline `display:none`/`visibility:hidden`), against the text "
+        "of all our blocks, whatever their label. **Lost**: the share of the visible "
+        "words (lower-cased `\\w+` tokens, as a bag) that none of our blocks holds. "
+        "**Parse lost**: the same against a visible text that also skips what the "
+        "segmenter skips on purpose (form controls, svg, iframes, media, `aria-hidden`): "
+        "what the parse and the walk themselves lose. Both parses read the same decoded "
+        'text; "decoding" counts the pages where the HTML Standard\'s own decoding of the '
+        "bytes (BOM, `<meta>` in the first 1024 bytes, else UTF-8) reads other words. "
+        f"Split: {result.get('split', 'all')}.",
+        "",
+    ]
+    lines += _table(
+        [
+            "corpus",
+            "pages",
+            "lose > 50%",
+            "parse lose > 50%",
+            "lose > 10%",
+            "parse lose > 10%",
+            "mean lost",
+            "median lost",
+            "mean parse lost",
+            "decoding",
+            "not segmented",
+        ],
+        [
+            [
+                name,
+                s.get("pages", ""),
+                s.get("lose_over_half", ""),
+                s.get("parse_lose_over_half", ""),
+                s.get("lose_over_tenth", ""),
+                s.get("parse_lose_over_tenth", ""),
+                s.get("mean_lost", float("nan")),
+                s.get("median_lost", float("nan")),
+                s.get("mean_parse_lost", float("nan")),
+                s.get("decoding_differs", ""),
+                s.get("not_segmented", ""),
+            ]
+            for name, s in per.items()
+        ],
+    )
+    worst = result.get("worst") or []
+    if worst:
+        lines += [
+            "",
+            f"## The {len(worst)} pages that lose most",
+            "",
+        ]
+        lines += _table(
+            [
+                "corpus",
+                "page",
+                "url",
+                "visible words",
+                "our words",
+                "lost",
+                "parse lost",
+                "decoding differs",
+                "note",
+            ],
+            [
+                [
+                    r["corpus"],
+                    r["id"],
+                    r.get("url") or "",
+                    r.get("browser_words", ""),
+                    r.get("our_words", ""),
+                    r.get("lost", float("nan")),
+                    r.get("parse_lost", float("nan")),
+                    "yes" if r.get("decoding_differs") else "",
+                    r.get("note", ""),
+                ]
+                for r in worst
+            ],
+        )
+    return [_write(out_dir / "segloss.md", lines)]
 
 
 # --------------------------------------------------------------------------

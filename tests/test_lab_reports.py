@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 from typing import Any
 
@@ -212,3 +213,130 @@ def test_train_report_without_cross_validation(tmp_path: Path) -> None:
     assert reports.write_train_report(card, tmp_path) == [tmp_path / "train.md"]
     assert "--no-cv" in (tmp_path / "train.md").read_text(encoding="utf-8")
     assert not (tmp_path / "confusion.png").exists()
+
+
+WORD = {
+    "wcxb": {
+        "metric": "word-F1",
+        "pages": 5,
+        "title_policy": "text",
+        "headline_in_reference": {"pages": 1, "of": 5},
+        "scores": {
+            "newsfilter": {"f1": 0.8765, "precision": 0.9, "recall": 0.85},
+            "trafilatura": {"f1": 0.9321, "precision": 0.95, "recall": 0.92},
+        },
+        "other_policy": {
+            "policy": "title+text",
+            "scores": {"newsfilter": {"f1": 0.8612}, "trafilatura": {"f1": 0.9255}},
+        },
+        "by_type": {
+            name: {
+                t: {
+                    "f1": f1,
+                    "precision": 0.9,
+                    "recall": 0.8,
+                    "pages": n,
+                    "below_half": below,
+                    "leaked": 7,
+                    "fulltext_f1": 0.7654,
+                }
+                for t, f1, n, below in (
+                    ("article", base, 3, 1),
+                    ("forum", base - 0.2, 2, 2),
+                    ("all", base - 0.1, 5, 3),
+                )
+            }
+            for name, base in (("newsfilter", 0.8764), ("trafilatura", 0.9321))
+        },
+    }
+}
+CAUSES = [
+    {
+        "group": "wcxb article",
+        "corpus": "wcxb",
+        "pages": 3,
+        "worst_n": 20,
+        "below_half": 1,
+        "causes_below_half": {"segmentation loss": 1, "dropped paragraphs": 0, "leaked blocks": 0},
+        "causes_worst": {"segmentation loss": 1, "dropped paragraphs": 2, "leaked blocks": 0},
+        "nothing_kept_below_half": 0,
+        "rows": [
+            {
+                "corpus": "wcxb",
+                "id": "0007",
+                "page_type": "article",
+                "f1": 0.1111,
+                "precision": 0.5,
+                "recall": 0.06,
+                "coverage": 0.2222,
+                "segmentation": 0.7778,
+                "dropped": 0.1,
+                "leaked": 0.5,
+                "cause": "segmentation loss",
+                "note": "",
+                "below_half": True,
+                "worst": True,
+            }
+        ],
+    }
+]
+
+
+def test_eval_report_word_f1_by_page_type_and_causes(
+    tmp_path: Path, explained: list[dict[str, Any]]
+) -> None:
+    story = tmp_path / "0007.html.gz"
+    story.write_bytes(gzip.compress(page("<p>A story.</p>").encode()))
+    worst = [{**CAUSES[0]["rows"][0], "path": str(story), "url": None}]  # type: ignore[index]
+    written = reports.write_eval_report(WORD, worst, tmp_path, causes=CAUSES)
+    md = (tmp_path / "eval.md").read_text(encoding="utf-8")
+    assert "| extractor | article (3) | forum (2) | all (5) |" in md
+    assert "| newsfilter | 0.876 | 0.676 | 0.776 |" in md
+    assert "Scored as text only" in md
+    assert "| wcxb | text only | 1 of 5 | headline + text | 0.861 | 0.925 |" in md
+    assert "## Why our worst pages score low" in md
+    assert "| wcxb article | 3 | 1 | 1 | 0 | 0 | 0 | 1 | 2 | 0 |" in md
+    name = reports.explain_name("wcxb", "0007")
+    assert f"[0007](explain/{name})" in md  # the cause list links to the explain report
+    assert md.index("Why our worst") < md.index("## Worst pages")
+    assert explained and explained[0]["data"].startswith(b"<!doctype html>")  # gunzipped
+    assert tmp_path / "explain" / name in written
+    assert_png(tmp_path / "eval.png")
+
+
+def test_segloss_report(tmp_path: Path) -> None:
+    result = {
+        "parser": "selectolax 1.0.2 (Lexbor)",
+        "split": "all",
+        "corpora": {
+            "wcxb": {
+                "pages": 10,
+                "lose_over_half": 2,
+                "parse_lose_over_half": 1,
+                "lose_over_tenth": 4,
+                "parse_lose_over_tenth": 3,
+                "mean_lost": 0.1234,
+                "median_lost": 0.01,
+                "mean_parse_lost": 0.05,
+                "decoding_differs": 1,
+                "not_segmented": 0,
+            }
+        },
+        "worst": [
+            {
+                "corpus": "wcxb",
+                "id": "0042",
+                "url": "https://x.example/a|b",
+                "browser_words": 900,
+                "our_words": 100,
+                "lost": 0.8889,
+                "parse_lost": 0.75,
+                "decoding_differs": True,
+                "note": "",
+            }
+        ],
+    }
+    assert reports.write_segloss_report(result, tmp_path) == [tmp_path / "segloss.md"]
+    md = (tmp_path / "segloss.md").read_text(encoding="utf-8")
+    assert "| wcxb | 10 | 2 | 1 | 4 | 3 | 0.123 | 0.010 | 0.050 | 1 | 0 |" in md
+    assert "| wcxb | 0042 | https://x.example/a\\|b | 900 | 100 | 0.889 | 0.750 | yes |  |" in md
