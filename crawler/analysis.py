@@ -15,12 +15,11 @@ from pathlib import Path
 from typing import Any, TypedDict
 
 from htmldate import find_date
-from lxml import etree
 from w3lib.url import canonicalize_url
 
 from classifier.extract import Extraction, Extractor
 from classifier.model import BLOCK_MODEL
-from classifier.segment import Page, blockify, parse_html
+from classifier.segment import Page, blockify, parse_html, serialize
 
 from .config import Config
 
@@ -67,11 +66,12 @@ def _names(value: object) -> list[str]:
     return out
 
 
-def page_metadata(root: etree._Element, page: Page) -> Metadata:
+def page_metadata(html: str, page: Page) -> Metadata:
     """Canonical URL, dates, authors and language from JSON-LD, OpenGraph and meta tags.
 
     Dates the page does not declare in structured data come from htmldate,
-    which also reads ``<time>`` elements, URLs and visible date lines.
+    which also reads ``<time>`` elements, URLs and visible date lines in
+    *html* (the parsed page, serialised).
     """
     declared, jsonld, url = page.meta, page.jsonld, page.url
     article: dict[str, Any] = next(
@@ -85,9 +85,8 @@ def page_metadata(root: etree._Element, page: Page) -> Metadata:
     published = _iso(article.get("datePublished")) or _iso(declared.get("article:published_time"))
     modified = _iso(article.get("dateModified")) or _iso(declared.get("article:modified_time"))
     if published is None:
-        # htmldate wants lxml.html elements; ours come from etree's parser
         found = find_date(
-            etree.tostring(root, encoding="unicode"),
+            html,
             url=url,
             original_date=True,
             extensive_search=False,
@@ -129,10 +128,10 @@ class PageAnalyser:
 
     def analyse(self, body: bytes, *, url: str, encoding: str | None = None) -> Analysis:
         content_type = f"text/html; charset={encoding}" if encoding else None
-        root, _ = parse_html(body, content_type)
-        page = blockify(root)
+        tree, _ = parse_html(body, content_type)
+        page = blockify(tree)
         page.url = url
         extraction = self.extractor.extract_page(page)
         is_story = extraction.is_article and extraction.main_run_chars >= self.min_story_chars
-        metadata = page_metadata(root, page) if is_story else None
+        metadata = page_metadata(serialize(tree), page) if is_story else None
         return Analysis(extraction, is_story, metadata, page.meta.get("feed") or None)

@@ -29,6 +29,10 @@ class Config:
     stats_file: str
     feed: str
     retry_after_max: float
+    trap_pages: int
+    trap_segment_repeats: int
+    feed_fsync: bool
+    sitemap_maxsize: int
 
     @staticmethod
     def setting(name: str) -> str:
@@ -59,4 +63,8 @@ class Config:
             stats_file=settings.get("NEWSFILTER_STATS_FILE"),
             feed=settings.get("NEWSFILTER_FEED"),
             retry_after_max=settings.getfloat("NEWSFILTER_RETRY_AFTER_MAX"),
+            trap_pages=settings.getint("NEWSFILTER_TRAP_PAGES"),
+            trap_segment_repeats=settings.getint("NEWSFILTER_TRAP_SEGMENT_REPEATS"),
+            feed_fsync=settings.getbool("NEWSFILTER_FEED_FSYNC"),
+            sitemap_maxsize=settings.getint("NEWSFILTER_SITEMAP_MAXSIZE"),
         )

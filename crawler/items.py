@@ -42,3 +42,6 @@ class ArticleItem:
     model_version: str = ""
     fetched_at: str = ""
     content_sha1: str = ""
+    description: str = ""  # the standfirst
+    byline: str = ""  # author and date lines
+    captions: list[str] = field(default_factory=list)

@@ -1,23 +1,28 @@
-"""Downloader middlewares: robots.txt for every request, and Retry-After.
+"""Downloader middlewares: robots.txt for every request, Retry-After, redirect loops, traps.
 
-Both replace Scrapy's own in ``DOWNLOADER_MIDDLEWARES`` (crawler/settings.py).
+The first three replace Scrapy's own in ``DOWNLOADER_MIDDLEWARES``
+(crawler/settings.py).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from time import monotonic
-from typing import TypeVar
+from typing import Any, Self, TypeVar
 
 from scrapy import Spider
+from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.redirect import RedirectMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware as ScrapyRobotsTxt
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response
 from scrapy.robotstxt import RobotParser
 from scrapy.settings import BaseSettings
-from scrapy.utils.asyncio import sleep
+from scrapy.utils.asyncio import is_asyncio_available, sleep
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.response import response_status_message
@@ -25,6 +30,7 @@ from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 
 from .config import Config
+from .stopping import Abandoned, stop_requested
 
 logger = logging.getLogger(__name__)
 
@@ -102,6 +108,18 @@ class RetryAfterMiddleware(RetryMiddleware):
         super().__init__(settings)
         self.max_wait = Config.from_settings(settings).retry_after_max
         self.not_before: dict[str, float] = {}  # download slot -> monotonic() time
+        self.stopping: asyncio.Event | None = None  # set when the crawl stops: waits end
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        mw = super().from_crawler(crawler)
+        crawler.signals.connect(mw._stop, signal=stop_requested)
+        return mw
+
+    def _stop(self) -> None:
+        if self.stopping is None:
+            self.stopping = asyncio.Event()
+        self.stopping.set()
 
     def _slot(self, request: Request) -> str:
         return self.crawler.engine.downloader.get_slot_key(request)
@@ -111,9 +129,24 @@ class RetryAfterMiddleware(RetryMiddleware):
         wait = self.not_before.get(key, 0.0) - monotonic()
         if wait > 0:
             logger.debug("Waiting %.1f s (Retry-After) before %s", wait, request)
-            await sleep(wait)
+            await self._sleep(wait, request)
         elif key in self.not_before:
             del self.not_before[key]
+
+    async def _sleep(self, seconds: float, request: Request) -> None:
+        """Wait *seconds*, or less when the crawl stops (then the request is abandoned)."""
+        if not is_asyncio_available():
+            await sleep(seconds)
+            return
+        if self.stopping is None:
+            self.stopping = asyncio.Event()
+        if self.stopping.is_set():
+            raise Abandoned(f"crawl stopping: {request.url}")
+        try:
+            await asyncio.wait_for(self.stopping.wait(), timeout=seconds)
+        except TimeoutError:
+            return
+        raise Abandoned(f"crawl stopping: {request.url}")
 
     def process_response(
         self, request: Request, response: Response, spider: Spider | None = None
@@ -147,3 +180,41 @@ class RetryAfterMiddleware(RetryMiddleware):
         self.not_before[key] = max(self.not_before.get(key, 0.0), monotonic() + wait)
         stats.inc_value("newsfilter/retry_after/waited")
         return retry
+
+
+class RedirectLoopMiddleware(RedirectMiddleware):
+    """Scrapy's RedirectMiddleware, giving up a redirect back to a URL of the same chain.
+
+    Scrapy follows a loop until REDIRECT_MAX_TIMES, or until its duplicate
+    filter drops the repeat without a word.  Here the request fails at once
+    with ``IgnoreRequest("redirect loop")``: its errback sees it, and the
+    spider counts it (``newsfilter/failed/redirect_loop``).
+    """
+
+    def _redirect(self, redirected: Request, request: Request, reason: Any) -> Request:
+        chain = [*request.meta.get("redirect_urls", []), request.url]
+        if redirected.url in chain:
+            logger.info("Redirect loop: %s leads back to %s", request.url, redirected.url)
+            raise IgnoreRequest(f"redirect loop: {request.url} -> {redirected.url}")
+        return super()._redirect(redirected, request, reason)
+
+
+class TrapMiddleware:
+    """Drop queued requests whose URL pattern turned out to be a trap (crawler.traps).
+
+    The spider stops following such links once the pattern is cut; requests
+    for it already queued by then are dropped here, before they are made,
+    with ``IgnoreRequest("trap: ...")`` (counted as ``newsfilter/failed/trap``).
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler)
+
+    def process_request(self, request: Request) -> None:
+        traps = getattr(self.crawler.spider, "traps", None)
+        if traps is not None and traps.blocked_pattern(request.url):
+            raise IgnoreRequest(f"trap: {request.url} (URL pattern cut, NEWSFILTER_TRAP_PAGES)")

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from pathlib import Path
-from typing import IO, Any, Self
+from typing import Any, Self
 from urllib.parse import urljoin
 
 from itemadapter import ItemAdapter
@@ -16,11 +15,12 @@ from classifier.segment import SegmentationError
 
 from .analysis import Analysis, PageAnalyser
 from .config import Config
+from .feeds import SEEN_FILE, ExportJournal
 from .items import ArticleItem, PageItem
 
 logger = logging.getLogger(__name__)
 
-SEEN_FILE = "newsfilter_seen.tsv"  # exported stories (key, hash), appended, in JOBDIR
+__all__ = ["SEEN_FILE", "ArticlePipeline", "content_sha1", "teaser_links"]
 
 
 def content_sha1(text: str) -> str:
@@ -47,8 +47,11 @@ class ArticlePipeline:
     """PageItem in, ArticleItem out; listings, error pages and repeats are dropped.
 
     A story is a repeat when its canonical URL or its text hash was already
-    exported.  With ``-s JOBDIR=...`` each exported story is appended to a
-    file there as it is exported, so a resumed crawl does not export it again.
+    exported.  With ``-s JOBDIR=...`` a resumed crawl does not export again
+    what an earlier run exported: the stories are read back from the job's
+    record and feeds (:class:`crawler.feeds.ExportJournal`).  The record is
+    written by the JSON-lines feed exporter after the story's line; with no
+    such feed, by this pipeline as the story passes.
 
     Pages come classified by the spider; one that is not (a PageItem from
     elsewhere) is classified with the spider's analyser, or with one of the
@@ -58,11 +61,9 @@ class ArticlePipeline:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.stats = crawler.stats
-        jobdir = crawler.settings.get("JOBDIR")
-        self.seen_path = Path(jobdir) / SEEN_FILE if jobdir else None
+        self.journal = ExportJournal.of(crawler)
         self.seen_urls: set[str] = set()
         self.seen_hashes: set[str] = set()
-        self.seen_log: IO[str] | None = None
         self._analyser: PageAnalyser | None = None
 
     @classmethod
@@ -79,20 +80,10 @@ class ArticlePipeline:
         return self._analyser
 
     def open_spider(self) -> None:
-        if not self.seen_path:
-            return
-        if self.seen_path.exists():
-            for line in self.seen_path.read_text(encoding="utf-8").splitlines():
-                key, _, digest = line.partition("\t")
-                self.seen_urls.add(key)
-                self.seen_hashes.add(digest)
-            logger.info("Resuming with %d stories already exported", len(self.seen_hashes))
-        self.seen_path.parent.mkdir(parents=True, exist_ok=True)
-        self.seen_log = open(self.seen_path, "a", encoding="utf-8")
+        self.seen_urls, self.seen_hashes = self.journal.load()
 
     def close_spider(self) -> None:
-        if self.seen_log is not None:
-            self.seen_log.close()
+        self.journal.close()
 
     def process_item(self, item: Any) -> Any:  # any item; PageItems become ArticleItems
         if not isinstance(item, PageItem):
@@ -127,13 +118,15 @@ class ArticlePipeline:
             authors=meta["authors"],
             language=meta["language"],
             text=extraction.text,
+            description=extraction.description,
+            byline=extraction.byline,
+            captions=extraction.captions,
             teasers=teaser_links(analysis, item.url),
             word_count=len(extraction.text.split()),
             model_version=extraction.model_version,
             fetched_at=item.fetched_at,
             content_sha1=digest,
         )
-        if self.seen_log is not None:
-            self.seen_log.write(f"{key}\t{digest}\n")
-            self.seen_log.flush()
+        if not self.journal.synced:  # else the feed exporter records it, after its line
+            self.journal.record(key, digest)
         return ItemAdapter(article).item

@@ -21,6 +21,16 @@ CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 DOWNLOAD_DELAY = 0.5
 DOWNLOAD_TIMEOUT = 30
+# Scrapy's defaults (1 GiB, warn at 32 MiB) let one response hold a gigabyte.
+# News pages are rarely above 2 MiB even with inline scripts and images; a
+# page above 8 MiB is refused: announced (Content-Length) before any byte is
+# read, streamed once that much has arrived, compressed once it unpacks to
+# that much (a gzip bomb stops at 8 MiB, not at 1 GiB).  Counted as
+# newsfilter/failed/too_large and .../too_large_unpacked.  Each download in
+# flight may hold this much at once, so it also bounds the crawl's memory
+# peaks (the soak test measures them).  Sitemaps: NEWSFILTER_SITEMAP_MAXSIZE.
+DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 4 * 1024 * 1024  # log a page larger than this (still parsed)
 RETRY_TIMES = 2
 REDIRECT_MAX_TIMES = 10
 DEPTH_LIMIT = 6
@@ -40,9 +50,25 @@ DOWNLOADER_MIDDLEWARES = {
     # fetched (all but the first two waiting); ours makes every one wait
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawler.middlewares.RobotsTxtMiddleware": 100,
+    # requests queued for a URL pattern found to be a trap are dropped
+    "crawler.middlewares.TrapMiddleware": 150,
     # Scrapy's retries 429/503 at once; ours waits for the Retry-After
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.RetryAfterMiddleware": 550,
+    # a redirect back into its own chain fails at once, counted
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+    "crawler.middlewares.RedirectLoopMiddleware": 600,
+}
+
+# The frontier: with JOBDIR, a SQLite database that a kill -9 cannot corrupt
+# and that keeps every request until the engine is done with it (see
+# crawler/scheduler.py); without JOBDIR, Scrapy's own scheduler.
+SCHEDULER = "crawler.scheduler.FrontierScheduler"
+# Downloads under way are aborted when the crawl stops (Ctrl-C), so that it
+# stops in seconds; crawler/stopping.py
+DOWNLOAD_HANDLERS = {
+    "http": "crawler.stopping.StoppableHTTP11DownloadHandler",
+    "https": "crawler.stopping.StoppableHTTP11DownloadHandler",
 }
 
 # Items: classify each page once, keep the article, drop listings and repeats
@@ -52,6 +78,7 @@ ITEM_PIPELINES = {
 DEFAULT_DROPITEM_LOG_LEVEL = "INFO"  # a listing page without a story is routine
 EXTENSIONS = {
     "crawler.extensions.StatsFile": 500,  # on when NEWSFILTER_STATS_FILE is set
+    "crawler.stopping.FastStop": 500,  # Ctrl-C drops queued and running downloads
 }
 ADDONS = {
     "crawler.addons.DefaultFeed": 0,  # NEWSFILTER_FEED when no feed is given
@@ -63,6 +90,22 @@ ADDONS = {
 # command line gives none (`-o`, `-O`, `-s FEEDS=...`; `-s FEEDS={}`: none).
 FEED_EXPORT_ENCODING = "utf-8"
 NEWSFILTER_FEED = "feeds/%(name)s-%(time)s.jsonl"  # empty: no default feed
+# JSON-lines feeds are written one fsynced line an item and agree with the
+# job directory after any crash (crawler/feeds.py); a partial last line left
+# by a crash is cut off before a resumed crawl appends.
+FEED_EXPORTERS = {
+    "jsonlines": "crawler.feeds.SyncedJsonLinesExporter",
+    "jsonl": "crawler.feeds.SyncedJsonLinesExporter",
+    "jl": "crawler.feeds.SyncedJsonLinesExporter",
+}
+FEED_STORAGES = {
+    "": "crawler.feeds.SyncedFileFeedStorage",
+    "file": "crawler.feeds.SyncedFileFeedStorage",
+}
+# fsync each feed line and seen record: survives power loss, not only a
+# killed process (about 1 ms a story on a local disk).  False: flush only,
+# which still survives kill -9.
+NEWSFILTER_FEED_FSYNC = True
 
 # newsfilter
 NEWSFILTER_SITES = "crawler/sites.toml"  # the sites file the `news` spider reads
@@ -89,6 +132,18 @@ NEWSFILTER_STATS_FILE = ""  # write the crawl stats here as JSON when it closes
 # `newsfilter/retry_after/too_long`, so one overloaded site cannot stall the
 # crawl for minutes.
 NEWSFILTER_RETRY_AFTER_MAX = 60.0
+# Crawler traps (crawler/traps.py), beside DEPTH_LIMIT, which cuts chains but
+# not traps that fan out (a calendar month links to thirty days).  A URL
+# pattern (digits as N: /calendar/N/N/N, /world?page=N) that has given this
+# many pages and no story is not followed further; 0: no limit.  Story URL
+# patterns give stories and are never cut.
+NEWSFILTER_TRAP_PAGES = 50
+# A path segment repeated more than this (/world/page/page/page/2, from a
+# relative link resolved against the wrong base) is a trap; 0: no limit.
+NEWSFILTER_TRAP_SEGMENT_REPEATS = 2
+# The sitemap protocol allows 50 MB uncompressed: sitemaps, and what they
+# unpack to, may be that large (pages: DOWNLOAD_MAXSIZE).
+NEWSFILTER_SITEMAP_MAXSIZE = 50 * 1024 * 1024
 
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 LOG_LEVEL = "INFO"
