@@ -9,9 +9,9 @@ only; the library itself logs through a NullHandler.
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import logging
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -41,32 +41,77 @@ def _exit_code(total: int, failures: int) -> int:
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
-    from .extract import Extractor
-    from .model import BLOCK_MODEL
-    from .segment import SegmentationError
-    from .sources import iter_inputs, read_page
+    from .batch import ExtractOptions, extract_rows
+    from .sources import InputStats, is_warc, iter_inputs, iter_pages
 
-    extractor = Extractor(
-        args.model or BLOCK_MODEL, threshold=args.threshold, switch_cost=args.switch_cost
+    options = ExtractOptions(
+        model=args.model,
+        threshold=args.threshold,
+        switch_cost=args.switch_cost,
+        with_blocks=not args.no_blocks,
     )
+    files = list(iter_inputs(args.paths))
+    stats = InputStats()
+    pages = iter_pages(files, url=args.url, stats=stats)
+    # the number of pages is known up front unless a WARC file is among the inputs
+    total_known = None if any(is_warc(f) for f in files) else len(files)
     failures = total = 0
-    with _output(args.output) as out:
-        for path in iter_inputs(args.paths):
+    with _output(args.output) as out, _progress(args, total_known) as bar:
+        for row in extract_rows(pages, options, jobs=args.jobs):
             total += 1
-            row: dict[str, Any] = {"source": str(path), "url": args.url}
-            try:
-                result = extractor.extract(read_page(path), url=args.url)
-            except (OSError, EOFError, gzip.BadGzipFile, SegmentationError) as exc:
+            if row.error is not None:
                 failures += 1
-                row["error"] = f"{type(exc).__name__}: {exc}"
-                logger.error("%s: %s", path, row["error"])
-            else:
-                row.update(result.to_dict(with_blocks=not args.no_blocks))
-                row["url"] = args.url
-            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+                logger.error("%s: %s", row.source, row.error)
+            out.write(row.line + "\n")
             out.flush()
-    logger.info("%d page(s), %d error(s)", total, failures)
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix(errors=failures, refresh=False)
+    if not args.quiet:
+        skipped = (
+            f", {stats.skipped} WARC record(s) skipped (not HTML 200 responses)"
+            if stats.warc_files
+            else ""
+        )
+        logger.info("%d page(s), %d error(s)%s", total, failures, skipped)
     return _exit_code(total, failures)
+
+
+@contextmanager
+def _progress(args: argparse.Namespace, total: int | None) -> Iterator[Any]:
+    """A progress bar (pages, pages/s, errors) on stderr when it is a terminal;
+    None when piped or with ``--quiet``.  Log lines print above the bar."""
+    if args.quiet or not sys.stderr.isatty():
+        yield None
+        return
+    from tqdm import tqdm
+    from tqdm.contrib.logging import logging_redirect_tqdm
+
+    tqdm.monitor_interval = 0  # no monitor thread: worker processes are forked after this
+
+    with (
+        tqdm(total=total, unit="page", file=sys.stderr, dynamic_ncols=True) as bar,
+        logging_redirect_tqdm(),  # the root handler basicConfig set up
+    ):
+        bar.set_postfix(errors=0, refresh=False)
+        yield bar
+
+
+def _jobs(value: str) -> int:
+    """``-j N``: N >= 1 worker processes, 0 for one per core."""
+    try:
+        jobs = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+    if jobs < 0:
+        raise argparse.ArgumentTypeError("must be 0 (one per core) or more")
+    if jobs == 0:
+        return (
+            len(os.sched_getaffinity(0))
+            if hasattr(os, "sched_getaffinity")
+            else os.cpu_count() or 1
+        )
+    return jobs
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
@@ -193,10 +238,29 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("extract", help="extract article text from HTML files or folders")
-    p.add_argument("paths", nargs="+", help="files or folders (.html, .htm, .html.gz)")
+    p = sub.add_parser(
+        "extract",
+        help="extract article text from HTML or WARC files or folders",
+        description="One JSON line a page, in input order (whatever -j): folders are walked "
+        "sorted; a WARC file gives its HTML 200 responses in file order.",
+    )
+    p.add_argument(
+        "paths", nargs="+", help="files or folders (.html, .htm, .html.gz, .warc, .warc.gz)"
+    )
     p.add_argument("-o", "--output", help="JSONL file (default: stdout)")
-    p.add_argument("--url", help="the page URL, recorded in each line")
+    p.add_argument(
+        "--url", help="the page URL, recorded in each line (WARC records have their own)"
+    )
+    p.add_argument(
+        "-j",
+        "--jobs",
+        type=_jobs,
+        default=1,
+        metavar="N",
+        help="worker processes, each loading the model once (default 1: this process; "
+        "0: one per core); the output is the same",
+    )
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary line")
     p.add_argument("--threshold", type=float, help="P(article) needed to keep a block")
     p.add_argument(
         "--switch-cost",
