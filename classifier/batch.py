@@ -60,6 +60,7 @@ class ExtractOptions:
     threshold: float | None = None
     switch_cost: float | None = None
     with_blocks: bool = True
+    include: tuple[str, ...] = ()  # roles put back into text (captions, byline, standfirst)
 
     def extractor(self) -> Extractor:
         from .extract import Extractor
@@ -68,7 +69,10 @@ class ExtractOptions:
         global _MODEL_HERE
         _MODEL_HERE = True
         return Extractor(
-            self.model or BLOCK_MODEL, threshold=self.threshold, switch_cost=self.switch_cost
+            self.model or BLOCK_MODEL,
+            threshold=self.threshold,
+            switch_cost=self.switch_cost,
+            include=self.include,
         )
 
 

@@ -49,6 +49,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
         threshold=args.threshold,
         switch_cost=args.switch_cost,
         with_blocks=not args.no_blocks,
+        include=tuple(sorted(args.include)),
     )
     files = list(iter_inputs(args.paths))
     stats = InputStats()
@@ -231,6 +232,18 @@ def _print_cv(card: dict[str, Any], unit: str) -> None:
             )
 
 
+def _roles(value: str) -> tuple[str, ...]:
+    from .extract import INCLUDABLE
+
+    names = tuple(sorted({v.strip() for v in value.split(",") if v.strip()}))
+    unknown = set(names) - INCLUDABLE
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown role(s) {', '.join(sorted(unknown))}; choose from {', '.join(sorted(INCLUDABLE))}"
+        )
+    return names
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m classifier", description="Keep the story, drop teasers and chrome."
@@ -266,6 +279,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--switch-cost",
         type=float,
         help="smoothing: log-odds cost of entering or leaving the story (0: off)",
+    )
+    p.add_argument(
+        "--include",
+        type=_roles,
+        default=(),
+        help="roles put back into text beside the body: captions,byline,standfirst",
     )
     p.add_argument("--model", help="model file (default: the shipped block model)")
     p.add_argument("--no-blocks", action="store_true", help="omit the per-block list")

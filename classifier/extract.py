@@ -9,6 +9,7 @@ once and do more with the tree).
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,8 +19,12 @@ import numpy as np
 from .decision import ARTICLE, choose_labels, decide
 from .features import tokens
 from .model import BLOCK_MODEL, LoadedModel
+from .roles import assign_roles
 from .segment import Page, clean_title, segment
 
+# what ``include`` may put back into ``text`` beside the body: option name -> role
+ROLE_OF = {"captions": "caption", "byline": "byline", "standfirst": "standfirst"}
+INCLUDABLE = frozenset(ROLE_OF)
 TITLE_MIN_SIMILARITY = 0.5  # a heading block is the title when this similar
 # the headline is looked for in h1-h3 blocks and in the first kept blocks
 TITLE_TAGS = ("h1", "h2", "h3")
@@ -36,6 +41,7 @@ class LabelledBlock:
     path: str
     p_article: float
     links: list[tuple[str, str]] = field(default_factory=list)  # (href, anchor text)
+    role: str = ""  # for article blocks: headline, standfirst, byline, caption or body
 
 
 @dataclass(slots=True)
@@ -43,8 +49,11 @@ class Extraction:
     """What extraction returns for one page."""
 
     title: str
-    text: str
+    text: str  # the body (and the roles asked for with ``include``)
     blocks: list[LabelledBlock] = field(default_factory=list)
+    description: str = ""  # the standfirst
+    byline: str = ""  # author and date lines, one a line
+    captions: list[str] = field(default_factory=list)
     url: str | None = None
     language: str = ""
     model_version: str = ""
@@ -93,6 +102,15 @@ def _title(page: Page, keep: np.ndarray) -> tuple[str, int]:
     return declared, -1
 
 
+def _captions_are_the_story(page: Page, roles: list[str]) -> bool:
+    """A photo gallery: its captions hold more text than its body."""
+    size = {"body": 0, "caption": 0}
+    for b in page.blocks:
+        if roles[b.index] in size:
+            size[roles[b.index]] += len(b.text)
+    return size["caption"] > size["body"]
+
+
 class Extractor(LoadedModel):
     """A loaded block model and the decision rule around it."""
 
@@ -102,11 +120,19 @@ class Extractor(LoadedModel):
         *,
         threshold: float | None = None,
         switch_cost: float | None = None,
+        include: Iterable[str] = (),
     ) -> None:
         super().__init__(model_path, threshold)
         self.switch_cost = float(
             switch_cost if switch_cost is not None else self.card.get("switch_cost", 0.0)
         )
+        self.include = frozenset(include)
+        unknown = self.include - INCLUDABLE
+        if unknown:
+            raise ValueError(
+                f"cannot include {', '.join(sorted(unknown))} in the text; "
+                f"choose from {', '.join(sorted(INCLUDABLE))}"
+            )
 
     def extract(
         self, html: bytes | str, *, url: str | None = None, content_type: str | None = None
@@ -122,12 +148,21 @@ class Extractor(LoadedModel):
         keep = decide(p_art, self.threshold, self.switch_cost)
         labels, probs = choose_labels(proba, self.labels, keep)
         title, title_idx = _title(page, keep)
+        roles = assign_roles(page, keep, title_idx)
+        in_text = {"body"} | {ROLE_OF[name] for name in self.include}
+        if _captions_are_the_story(page, roles):
+            in_text.add("caption")
         run = longest = 0
-        blocks, texts = [], []
+        blocks = []
+        texts: list[str] = []
+        parts: dict[str, list[str]] = {"standfirst": [], "byline": [], "caption": []}
         for b in page.blocks:
             run = run + len(b.text) if keep[b.index] else 0
             longest = max(longest, run)
-            if keep[b.index] and b.index != title_idx and b.text != title:
+            role = roles[b.index]
+            if role in parts:
+                parts[role].append(b.text)
+            if role in in_text and b.text != title:
                 texts.append(b.text)
             blocks.append(
                 LabelledBlock(
@@ -137,12 +172,16 @@ class Extractor(LoadedModel):
                     b.path,
                     round(float(p_art[b.index]), 4),
                     b.links,
+                    role,
                 )
             )
         return Extraction(
             title=title,
             text="\n\n".join(texts),
             blocks=blocks,
+            description="\n\n".join(parts["standfirst"]),
+            byline="\n".join(parts["byline"]),
+            captions=parts["caption"],
             url=page.url,
             language=page.lang,
             model_version=self.model_version,

@@ -43,7 +43,7 @@ MODEL_DIR = Path(__file__).resolve().parent / "models"
 BLOCK_MODEL = MODEL_DIR / "block_model.joblib"
 LINE_MODEL = MODEL_DIR / "line_model.joblib"
 RETRAIN_HINT = "run `make train` (or `python -m classifier train`) to rebuild it"
-TRACKED_PACKAGES = ("scikit-learn", "numpy", "scipy", "joblib", "lxml")
+TRACKED_PACKAGES = ("scikit-learn", "numpy", "scipy", "joblib", "selectolax")
 CALIBRATION_FOLDS = 3  # grouped folds of the isotonic calibration
 # The block booster: few, larger trees, since prediction cost is per tree
 # (measured on the dev corpora: 80 x 127 leaves scored as well as 250 x 31,

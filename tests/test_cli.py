@@ -123,3 +123,16 @@ def test_stdin_gives_the_article_lines() -> None:
     code, out, _ = cli([], stdin=DUMP_STORY.encode("utf-8"))
     assert code == 0 and out == LineCleaner().clean(DUMP_STORY) + "\n"
     assert cli([], stdin=b"") == (0, "", "")
+
+
+def test_include_puts_roles_back_into_the_text(tmp_path: Path) -> None:
+    from conftest import ROOT
+
+    page = ROOT / "tests" / "data" / "golden" / "valley-harvest.html"
+    code, rows = run(["extract", str(page), "-o", str(tmp_path / "a.jsonl")])
+    assert code == 0 and rows[0]["byline"].startswith("By Meera Lyngdoh")
+    assert "Meera Lyngdoh" not in rows[0]["text"]
+    code, rows = run(["extract", str(page), "--include", "byline", "-o", str(tmp_path / "b.jsonl")])
+    assert code == 0 and "By Meera Lyngdoh" in rows[0]["text"]
+    with pytest.raises(SystemExit):
+        main(["extract", str(page), "--include", "footer"])

@@ -25,11 +25,6 @@ def test_extract_keeps_the_story_and_drops_noise() -> None:
     assert result.model_version
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known problem: the last short paragraph of a brief, "
-    "right before a teaser list, gets P(article) 0.31 < the 0.4 threshold",
-)
 def test_last_paragraph_before_a_teaser_list_is_kept() -> None:
     assert "Traders expect prices" in extract(STORY).text
 
