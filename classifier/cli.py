@@ -239,7 +239,8 @@ def _roles(value: str) -> tuple[str, ...]:
     unknown = set(names) - INCLUDABLE
     if unknown:
         raise argparse.ArgumentTypeError(
-            f"unknown role(s) {', '.join(sorted(unknown))}; choose from {', '.join(sorted(INCLUDABLE))}"
+            f"unknown role(s) {', '.join(sorted(unknown))}; "
+            f"choose from {', '.join(sorted(INCLUDABLE))}"
         )
     return names
 
