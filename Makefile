@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint train check-data eval tune bench segloss explain clean
+.PHONY: install demo test lint train check-data eval tune bench bench-scale segloss explain clean
 
 install: $(STAMP)
 
@@ -43,6 +43,10 @@ tune: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m lab bench
+
+# extract pages/s with -j 1 and -j 2 over the corpora pages: reports/scale.md, scale.png, scale.json
+bench-scale: $(STAMP)
+	$(PY) -m lab scale --repeat 2
 
 segloss: $(STAMP)
 	$(PY) -m lab segloss
