@@ -103,25 +103,30 @@ def measure_one(name: str, limit: int | None, repeat: int) -> dict[str, Any]:
     return result
 
 
-def run(limit: int | None = None, repeat: int = 1) -> dict[str, Any]:
-    """Every extractor in a fresh process of its own (clean peak memory), one after another."""
+def in_fresh_process(module: str, function: str, *args: object) -> Any:
+    """``module.function(*args)`` run in a new Python process; its JSON result.
+
+    A measurement of its own: clean peak memory, no model or cache left
+    over from the one before."""
     import subprocess
     import sys
 
+    code = f"import json; from {module} import {function}; print(json.dumps({function}(*{args!r})))"
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=corpora.PROJECT_ROOT,
+    )
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def run(limit: int | None = None, repeat: int = 1) -> dict[str, Any]:
+    """Every extractor in a fresh process of its own (clean peak memory), one after another."""
     out: dict[str, Any] = {}
     for name in _extractor_fns():
-        code = (
-            "import json, sys; from lab.bench import measure_one; "
-            f"print(json.dumps(measure_one({name!r}, {limit!r}, {repeat!r})))"
-        )
-        proc = subprocess.run(
-            [sys.executable, "-c", code],
-            capture_output=True,
-            text=True,
-            check=True,
-            cwd=corpora.PROJECT_ROOT,
-        )
-        out[name] = json.loads(proc.stdout.strip().splitlines()[-1])
+        out[name] = in_fresh_process("lab.bench", "measure_one", name, limit, repeat)
     return out
 
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from classifier.model import BLOCK_MODEL, ModelError, card_path
+from classifier.cli import run_command
+from classifier.model import BLOCK_MODEL, card_path
 
 from . import corpora
 from .evaluate import REPORTS, TUNE_CORPORA
@@ -208,13 +208,4 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
-    try:
-        return int(args.func(args))
-    except ModelError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    return run_command(build_parser(), argv)

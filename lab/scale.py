@@ -20,7 +20,6 @@ import argparse
 import hashlib
 import json
 import os
-import subprocess
 import sys
 import time
 from collections.abc import Mapping, Sequence
@@ -28,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import corpora
+from .bench import in_fresh_process
 from .evaluate import REPORTS
 
 if TYPE_CHECKING:
@@ -108,18 +108,7 @@ def run(jobs: Sequence[int], limit: int | None = None, repeat: int = 1) -> dict[
     best: dict[int, dict[str, Any]] = {}
     for _ in range(max(1, repeat)):
         for j in jobs:
-            code = (
-                "import json; from lab.scale import measure_one; "
-                f"print(json.dumps(measure_one({j!r}, {limit!r})))"
-            )
-            proc = subprocess.run(
-                [sys.executable, "-c", code],
-                capture_output=True,
-                text=True,
-                check=True,
-                cwd=corpora.PROJECT_ROOT,
-            )
-            r = json.loads(proc.stdout.strip().splitlines()[-1])
+            r = in_fresh_process("lab.scale", "measure_one", j, limit)
             if j in best and best[j]["sha256"] != r["sha256"]:
                 r["sha256"] = "differs between repeats"
             if j not in best or r["pages_per_s"] > best[j]["pages_per_s"]:
