@@ -1,4 +1,4 @@
-"""The models: scikit-learn Pipelines, saved with joblib beside a JSON card.
+"""The models: scikit-learn Pipelines, saved as skops files beside a JSON card.
 
 One module builds both: the block model (:func:`build_block_pipeline`,
 :class:`~classifier.features.BlockFeatures` then calibrated gradient
@@ -9,41 +9,69 @@ layout ``groups`` through scikit-learn's metadata routing
 (:func:`fit_grouped`): no fold indexes are baked into parameters, so
 ``clone(pipeline)`` refits correctly on other data.
 
-Loading checks the card before unpickling: the SHA-256 of the model file,
-the scikit-learn version it was trained with, and the labels and feature
-names against what this code produces.  A mismatch refuses with the
+Loading checks the card before reading the model: the SHA-256 of the model
+file, the scikit-learn version it was trained with, and the labels and
+feature names against what this code produces.  A mismatch refuses with the
 command that rebuilds the model (dragnet's users' top complaint was models
 that silently stopped unpickling after an upgrade).
+
+Model files are never unpickled.  They are skops files (a zip of JSON and
+``.npy`` arrays): loading builds only the types skops trusts by default
+(scikit-learn estimators, numpy, builtins) and the few of ours listed in
+:data:`TRUSTED_TYPES`, so a file received from someone else cannot run code
+when it is loaded; anything else, a pickle included, is refused with
+:class:`UnsafeModelError`.  The trees of the booster are stored packed and
+bounds-checked on load (:class:`GroupedBooster`), and the file is written
+canonically (:func:`model_bytes`): the same fitted model always gives the
+same bytes, so ``make train`` reproduces the shipped files exactly.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
+import itertools
 import json
 import platform
+import zipfile
 from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import joblib
 import numpy as np
 import sklearn
+import skops.io
 from sklearn.base import TransformerMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.ensemble._hist_gradient_boosting.common import PREDICTOR_RECORD_DTYPE
+from sklearn.ensemble._hist_gradient_boosting.predictor import TreePredictor
 from sklearn.model_selection import GroupKFold
 from sklearn.pipeline import Pipeline
+from skops.io.exceptions import UntrustedTypesFoundException
 from threadpoolctl import threadpool_limits
 
 from . import features, line_features
 from .segment import LABELS
 
 MODEL_DIR = Path(__file__).resolve().parent / "models"
-BLOCK_MODEL = MODEL_DIR / "block_model.joblib"
-LINE_MODEL = MODEL_DIR / "line_model.joblib"
+BLOCK_MODEL = MODEL_DIR / "block_model.skops"
+LINE_MODEL = MODEL_DIR / "line_model.skops"
 RETRAIN_HINT = "run `make train` (or `python -m classifier train`) to rebuild it"
-TRACKED_PACKAGES = ("scikit-learn", "numpy", "scipy", "joblib", "selectolax")
+TRACKED_PACKAGES = ("scikit-learn", "numpy", "scipy", "skops", "selectolax")
+# The types a model file may hold beyond those skops trusts by default
+# (scikit-learn's estimators, numpy, builtins): our own pipeline steps and two
+# scikit-learn helpers skops does not list.  None of them runs code from its
+# state: the feature steps are stateless, the booster checks its trees.
+TRUSTED_TYPES = (
+    "classifier.features.BlockFeatures",
+    "classifier.line_features.LineFeatures",
+    "classifier.model.GroupedBooster",
+    "sklearn.calibration._CalibratedClassifier",
+    "sklearn.model_selection._split.GroupKFold",
+)
+_ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # fixed member times: the same model, the same bytes
 CALIBRATION_FOLDS = 3  # grouped folds of the isotonic calibration
 # The block booster: few, larger trees, since prediction cost is per tree
 # (measured on the dev corpora: 80 x 127 leaves scored as well as 250 x 31,
@@ -70,6 +98,11 @@ class ModelError(RuntimeError):
     """A model file is missing, altered, stale, or was built by another scikit-learn."""
 
 
+class UnsafeModelError(ModelError):
+    """A model file that is not a skops file of our pipeline (a pickle, a type
+    outside :data:`TRUSTED_TYPES`, malformed trees): refused without running it."""
+
+
 class GroupedBooster(HistGradientBoostingClassifier):
     """HistGradientBoostingClassifier that accepts (and ignores) ``groups`` in ``fit``.
 
@@ -85,6 +118,79 @@ class GroupedBooster(HistGradientBoostingClassifier):
     def fit(self, X: Any, y: Any, sample_weight: Any = None, groups: Any = None) -> GroupedBooster:
         super().fit(X, y, sample_weight=sample_weight)
         return self
+
+    # The fitted trees are saved as one node array (and the tree sizes), not
+    # as hundreds of TreePredictor objects: a model file then holds a few
+    # arrays instead of ~900 (5x faster to load), TreePredictor need not be
+    # trusted, and the nodes are bounds-checked here before any prediction
+    # walks them (the predictor's compiled loop does not check indices).
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(super().__getstate__())
+        predictors = state.pop("_predictors", None)
+        if predictors is not None:
+            trees = [tree for iteration in predictors for tree in iteration]
+            if any(len(t.binned_left_cat_bitsets) or len(t.raw_left_cat_bitsets) for t in trees):
+                raise ValueError("GroupedBooster does not save categorical splits")
+            state["_tree_grid"] = np.array([len(predictors), len(predictors[0]) if trees else 0])
+            state["_tree_sizes"] = np.array([len(t.nodes) for t in trees], dtype=np.int64)
+            state["_tree_nodes"] = (
+                np.concatenate([t.nodes for t in trees])
+                if trees
+                else np.zeros(0, PREDICTOR_RECORD_DTYPE)
+            )
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state = dict(state)
+        if "_tree_nodes" in state:
+            state["_predictors"] = _unpack_trees(
+                state.pop("_tree_nodes"),
+                state.pop("_tree_sizes"),
+                state.pop("_tree_grid"),
+                state.get("n_features_in_"),
+            )
+        super().__setstate__(state)
+
+
+def _unpack_trees(nodes: Any, sizes: Any, grid: Any, n_features: Any) -> list[list[TreePredictor]]:
+    """The predictors of a packed booster, after checking that every tree is
+    well formed: children after their parent and inside the tree (so every walk
+    ends at a leaf), split features inside the input, no categorical splits."""
+
+    def bad(why: str) -> ValueError:
+        return ValueError(f"malformed booster trees: {why}")
+
+    if not (isinstance(nodes, np.ndarray) and nodes.dtype == PREDICTOR_RECORD_DTYPE):
+        raise bad("the node array is not of the predictor record type")
+    if not isinstance(n_features, int) or n_features < 1:
+        raise bad(f"n_features_in_ is {n_features!r}")
+    sizes = np.asarray(sizes)
+    grid = np.asarray(grid)
+    if sizes.dtype.kind not in "iu" or grid.dtype.kind not in "iu" or grid.shape != (2,):
+        raise bad("tree sizes or grid are not integers")
+    n_iter, per_iter = (int(v) for v in grid)
+    if sizes.ndim != 1 or len(sizes) != n_iter * per_iter or n_iter < 0 or per_iter < 0:
+        raise bad(f"{len(sizes)} trees for a grid of {n_iter} x {per_iter}")
+    if len(sizes) and (sizes.min() < 1 or int(sizes.sum()) != len(nodes)):
+        raise bad("tree sizes do not add up to the node array")
+    ends = np.cumsum(sizes)
+    starts = ends - sizes
+    local = np.arange(len(nodes)) - np.repeat(starts, sizes)
+    size = np.repeat(sizes, sizes)
+    split = nodes["is_leaf"] == 0
+    for child in ("left", "right"):
+        index = nodes[child][split].astype(np.int64)
+        if np.any(index <= local[split]) or np.any(index >= size[split]):
+            raise bad(f"a {child} child points outside its tree or backwards")
+    feature = nodes["feature_idx"][split]
+    if np.any(feature < 0) or np.any(feature >= n_features):
+        raise bad(f"a split uses a feature outside 0..{n_features - 1}")
+    if np.any(nodes["is_categorical"]):
+        raise bad("categorical splits are not supported")
+    empty = np.zeros((0, 8), dtype=np.uint32)
+    trees = [TreePredictor(nodes[a:b], empty, empty) for a, b in zip(starts, ends, strict=True)]
+    return [trees[i * per_iter : (i + 1) * per_iter] for i in range(n_iter)]
 
 
 def build_pipeline(
@@ -146,7 +252,7 @@ def single_threaded() -> None:
 
 
 def versions() -> dict[str, str]:
-    """Versions of the libraries a pickled model depends on."""
+    """Versions of the libraries a saved model depends on."""
     out = {"python": platform.python_version()}
     for name in TRACKED_PACKAGES:
         out[name] = metadata.version(name)
@@ -154,22 +260,98 @@ def versions() -> dict[str, str]:
 
 
 def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def card_path(model_path: Path) -> Path:
     return model_path.with_suffix(".json")
 
 
+def model_bytes(estimator: Any) -> bytes:
+    """The estimator as a canonical skops file: the same model, the same bytes.
+
+    skops names objects (``__id__``) and array members by ``id()``, which
+    differs from run to run, and stamps the zip members with the time.  Here
+    the ids are renumbered in the order the schema lists them, the arrays
+    named after them, and every member gets a fixed time and compression.
+    Primitive values (skops' ``JsonNode``) get an id each: whether two equal
+    numbers were one object carries no meaning, and differs between a model
+    just fitted and the same model unpickled.
+    """
+    with zipfile.ZipFile(io.BytesIO(skops.io.dumps(estimator))) as src:
+        members = set(src.namelist()) - {"schema.json"}
+        schema = json.loads(src.read("schema.json"))
+        ids: dict[int, int] = {}
+        count = itertools.count(1)  # skops does not memoize an id of 0
+        files: dict[str, str] = {}
+
+        def renumber(node: Any) -> None:
+            if isinstance(node, list):
+                for item in node:
+                    renumber(item)
+                return
+            if not isinstance(node, dict):
+                return
+            if "__id__" in node:
+                old = node["__id__"]
+                if node.get("__loader__") == "JsonNode" or old not in ids:
+                    ids[old] = next(count)
+                node["__id__"] = ids[old]
+            name = node.get("file")
+            if isinstance(name, str) and name in members:
+                files.setdefault(name, f"{len(files)}{Path(name).suffix}")
+                node["file"] = files[name]
+            for value in node.values():
+                renumber(value)
+
+        renumber(schema)
+        if set(files) != members:
+            raise ModelError(f"skops {skops.__version__} wrote members this code cannot name")
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w") as dst:
+            entries = [("schema.json", json.dumps(schema, indent=1).encode())]
+            entries += [(new, src.read(old)) for old, new in files.items()]
+            for name, data in entries:
+                info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
+                info.compress_type = zipfile.ZIP_DEFLATED
+                info.create_system = 3
+                info.external_attr = 0o644 << 16
+                dst.writestr(info, data, compresslevel=6)
+    return out.getvalue()
+
+
+def read_model_bytes(data: bytes, path: Path) -> Any:
+    """Build the estimator from a skops file's bytes, trusting only
+    skops' defaults and :data:`TRUSTED_TYPES`; never unpickle."""
+    if not zipfile.is_zipfile(io.BytesIO(data)):
+        raise UnsafeModelError(
+            f"model file {path} is not a skops model file (truncated, or a pickle such as "
+            f"an older newsfilter's .joblib?); newsfilter never unpickles a model, since a "
+            f"pickle can run any code when loaded; {RETRAIN_HINT} from your training data"
+        )
+    try:
+        return skops.io.loads(data, trusted=list(TRUSTED_TYPES))
+    except UntrustedTypesFoundException:
+        found = sorted(set(skops.io.get_untrusted_types(data=data)) - set(TRUSTED_TYPES))
+        raise UnsafeModelError(
+            f"model file {path} holds types newsfilter does not trust: {', '.join(found)}; "
+            f"refusing to load it (it may be made to run code). Use a model trained "
+            f"by newsfilter: {RETRAIN_HINT}"
+        ) from None
+    except Exception as exc:  # a damaged or hand-made file fails in many ways
+        raise UnsafeModelError(
+            f"model file {path} cannot be read as a newsfilter model "
+            f"({type(exc).__name__}: {exc}); {RETRAIN_HINT}"
+        ) from exc
+
+
 def save_model(estimator: Any, path: Path, card: dict[str, Any]) -> dict[str, Any]:
-    """Write the model and its card; return the card as written."""
+    """Write the model (canonical skops) and its card; return the card as written."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    joblib.dump(estimator, path, compress=3)
-    card = {**card, "versions": versions(), "sha256": file_sha256(path), "file": path.name}
+    data = model_bytes(estimator)
+    path.write_bytes(data)
+    digest = hashlib.sha256(data).hexdigest()
+    card = {**card, "versions": versions(), "sha256": digest, "file": path.name}
     card["model_version"] = f"{path.stem}-{card['sha256'][:12]}"
     card_path(path).write_text(
         json.dumps(card, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
@@ -188,14 +370,20 @@ def read_card(path: Path) -> dict[str, Any]:
 
 
 def load_model(path: Path) -> tuple[Any, dict[str, Any]]:
-    """Check the card, then unpickle; return ``(estimator, card)``."""
+    """Check the card, then read the skops file; return ``(estimator, card)``.
+
+    Raises :class:`ModelError` for a missing, altered or stale model, and its
+    subclass :class:`UnsafeModelError` for a file that is not a skops file of
+    our pipeline; both name the file and say what to do.
+    """
     card = read_card(path)
-    actual = file_sha256(path)
+    data = path.read_bytes()  # hashed and loaded from the same bytes
+    actual = hashlib.sha256(data).hexdigest()
     if actual != card.get("sha256"):
         raise ModelError(
             f"model file {path} does not match its card (SHA-256 {actual[:12]}..., "
             f"card says {str(card.get('sha256'))[:12]}...): it was altered or replaced; "
-            f"refusing to unpickle it; {RETRAIN_HINT}"
+            f"refusing to load it; {RETRAIN_HINT}"
         )
     trained = card.get("versions", {}).get("scikit-learn")
     installed = metadata.version("scikit-learn")
@@ -206,11 +394,37 @@ def load_model(path: Path) -> tuple[Any, dict[str, Any]]:
         )
     check_card(path, card)
     single_threaded()
-    return joblib.load(path), card
+    model = read_model_bytes(data, path)
+    check_pipeline(path, model, card.get("kind", "block"))
+    return model, card
 
 
 # the feature names each kind of model is built on, by the card's "kind"
 FEATURE_NAMES = {"block": features.FEATURE_NAMES, "line": line_features.FEATURE_NAMES}
+FEATURE_STEPS: dict[str, type[features.DocumentFeatures]] = {
+    "block": features.BlockFeatures,
+    "line": line_features.LineFeatures,
+}
+
+
+def check_pipeline(path: Path, model: Any, kind: str) -> None:
+    """Refuse a loaded object that is not our pipeline for ``kind``: a
+    Pipeline of that kind's feature step (holding nothing but its parameters)
+    and a calibrated classifier."""
+    step_type = FEATURE_STEPS[kind]
+    steps = model.named_steps if isinstance(model, Pipeline) else {}
+    step = steps.get("features")
+    if (
+        list(steps) != ["features", "model"]
+        or type(step) is not step_type
+        or not set(vars(step)) <= set(step_type().get_params())
+        or not isinstance(steps["model"], CalibratedClassifierCV)
+    ):
+        raise UnsafeModelError(
+            f"model file {path} is not a newsfilter {kind} model (a {type(model).__name__}, "
+            f"expected a Pipeline of {step_type.__name__} and CalibratedClassifierCV); "
+            f"{RETRAIN_HINT}"
+        )
 
 
 def check_card(path: Path, card: dict[str, Any]) -> None:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -62,12 +63,19 @@ def test_committed_model_was_trained_on_committed_data() -> None:
     assert card["training_data_sha256"] == data_hash(TRAINING_DIR), "run `make train`"
 
 
+def zip_members(path: Path) -> dict[str, bytes]:
+    """A skops file's members, uncompressed (the bytes of the zip also depend on zlib)."""
+    with zipfile.ZipFile(path) as zf:
+        return {name: zf.read(name) for name in zf.namelist()}
+
+
 @pytest.mark.slow
 def test_retraining_reproduces_the_committed_model(tmp_path: Path) -> None:
-    card = train(TRAINING_DIR, tmp_path / "block_model.joblib", evaluate=False)
-    fresh, _ = load_model(tmp_path / "block_model.joblib")
+    card = train(TRAINING_DIR, tmp_path / BLOCK_MODEL.name, evaluate=False)
+    fresh, _ = load_model(tmp_path / BLOCK_MODEL.name)
     shipped, shipped_card = load_model(BLOCK_MODEL)
     assert card["feature_names"] == shipped_card["feature_names"]
+    assert zip_members(tmp_path / BLOCK_MODEL.name) == zip_members(BLOCK_MODEL), "make train"
     pages, _ = load_pages(TRAINING_DIR)
     blocks = [b for p in pages[::4] for b in p.page.blocks] + segment(STORY).blocks
     assert np.array_equal(fresh.predict_proba(blocks), shipped.predict_proba(blocks))
@@ -82,9 +90,10 @@ def test_committed_line_model_was_trained_on_committed_data() -> None:
 def test_retraining_reproduces_the_committed_line_model(tmp_path: Path) -> None:
     from classifier.lines import dump_from_pairs, flatten_page
 
-    train_lines(TRAINING_DIR, tmp_path / "line_model.joblib", evaluate=False)
-    fresh, _ = load_model(tmp_path / "line_model.joblib")
+    train_lines(TRAINING_DIR, tmp_path / LINE_MODEL.name, evaluate=False)
+    fresh, _ = load_model(tmp_path / LINE_MODEL.name)
     shipped, _ = load_model(LINE_MODEL)
+    assert zip_members(tmp_path / LINE_MODEL.name) == zip_members(LINE_MODEL), "make train"
     pages, _ = load_pages(TRAINING_DIR)
     lines = [ln for p in pages[::4] for ln in dump_from_pairs(flatten_page(p.page)).lines]
     assert np.array_equal(fresh.predict_proba(lines), shipped.predict_proba(lines))
@@ -112,8 +121,9 @@ def test_train_command_writes_both_models_and_cards(tmp_path: Path) -> None:
     (data / "config.json").write_text(json.dumps({"threshold": 0.45}), encoding="utf-8")
     out = tmp_path / "models"
     assert main(["train", "--data", str(data), "--output-dir", str(out), "--no-cv"]) == 0
-    block, block_card = load_model(out / "block_model.joblib")
-    line, line_card = load_model(out / "line_model.joblib")
+    block, block_card = load_model(out / BLOCK_MODEL.name)
+    line, line_card = load_model(out / LINE_MODEL.name)
+    assert (block_card["file"], line_card["file"]) == ("block_model.skops", "line_model.skops")
     assert (block_card["kind"], line_card["kind"]) == ("block", "line")
     assert block_card["threshold"] == 0.45  # the data folder's own decision rule
     assert block_card["n_pages"] == 6 and line_card["n_dumps"] == 6
