@@ -16,6 +16,7 @@ from .decision import ARTICLE, choose_labels, decide
 from .line_features import dump_matrix, prose_column
 from .lines import Dump, split_text
 from .model import LINE_MODEL, LoadedModel
+from .segment import LIMITS, Limits
 
 # P(article) needed to keep a line.  Chosen on the dev half of the real
 # readability corpus, flattened with html-text (see THRESHOLD_NOTE); the
@@ -41,8 +42,14 @@ class LineCleaner(LoadedModel):
 
     default_threshold = DEFAULT_THRESHOLD
 
-    def __init__(self, model_path: Path | str = LINE_MODEL, threshold: float | None = None):
+    def __init__(
+        self,
+        model_path: Path | str = LINE_MODEL,
+        threshold: float | None = None,
+        limits: Limits = LIMITS,
+    ):
         super().__init__(model_path, threshold)
+        self.limits = limits  # lines (max_blocks) and characters a line (max_block_chars)
 
     def classify_dump(self, dump: Dump) -> list[LabelledLine]:
         """Label every line of an already split :class:`~classifier.lines.Dump`."""
@@ -56,8 +63,9 @@ class LineCleaner(LoadedModel):
         ]
 
     def classify(self, text: str) -> list[LabelledLine]:
-        """Label every non-blank line of ``text`` (article / teaser / chrome)."""
-        return self.classify_dump(split_text(text))
+        """Label every non-blank line of ``text`` (article / teaser / chrome), within
+        ``self.limits`` (:func:`~classifier.lines.split_text`)."""
+        return self.classify_dump(split_text(text, limits=self.limits))
 
     def clean(self, text: str) -> str:
         """The article lines of ``text``, in order, separated by blank lines."""

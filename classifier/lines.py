@@ -12,12 +12,14 @@ lines a naive scraper would have printed, carrying the blocks' labels over.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .segment import SNIFF_BYTES, Page, detect_encoding
+from w3lib.encoding import read_bom
+
+from .segment import LIMITS, Limits, Page, decode_bytes, detect_encoding, looks_binary
 
 DUMPS = "dumps"  # training_data/dumps/<layout>/<name>.txt
 DUMP_SUFFIX = ".txt"
@@ -28,9 +30,6 @@ CODE_OF = {label: code for code, label in LABEL_CODES.items()}
 PARAGRAPH_TAGS = frozenset(
     {"p", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "figcaption", "dd", "table"}
 )
-# Binary data: a NUL in the first SNIFF_BYTES, or more than 1 in
-# BINARY_CONTROL_SHARE control characters there.
-BINARY_CONTROL_SHARE = 20
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 
 
@@ -65,6 +64,8 @@ class Dump:
     lines: list[Line]
     source: str = ""
     cache: dict[str, Any] = field(default_factory=dict, repr=False)
+    # the limits hit (``blocks``: lines, ``block_chars``: a line cut), as for pages
+    truncated: list[str] = field(default_factory=list)
 
 
 def _attach(lines: list[Line], source: str) -> Dump:
@@ -75,37 +76,70 @@ def _attach(lines: list[Line], source: str) -> Dump:
 
 
 def decode_text(data: bytes) -> str:
-    """Bytes to text: BOM, UTF-8, else detection; binary data is refused."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    head = data[:SNIFF_BYTES]
-    if b"\x00" in head or (
-        head and sum(b < 9 or 13 < b < 32 for b in head) > len(head) // BINARY_CONTROL_SHARE
-    ):
+    """Bytes to text, as pages are decoded: a BOM, else UTF-8 (a stray byte
+    costs one character), else detection
+    (:func:`~classifier.segment.detect_encoding`).  Binary data
+    (:func:`~classifier.segment.looks_binary`) is refused; a stray NUL is not.
+    """
+    bom, _ = read_bom(data)
+    if bom:
+        return decode_bytes(data, _bom_codec(bom))
+    if looks_binary(data):
         raise TextDecodeError("binary data, not text")
-    encoding = detect_encoding(data)
-    if encoding is None:
-        raise TextDecodeError("binary data, not text (no text encoding fits)")
-    return data.decode(encoding, errors="replace")
+    return decode_bytes(data, detect_encoding(data))
 
 
-def split_text(text: str, source: str = "") -> Dump:
+def _bom_codec(name: str) -> str:
+    import codecs
+
+    return codecs.lookup(name).name
+
+
+def split_text(text: str, source: str = "", limits: Limits = LIMITS) -> Dump:
     """Plain text to a :class:`Dump`: any line ending, blank lines dropped.
 
     A line's white space is collapsed; control characters are removed.
+    Within ``limits``: at most ``max_blocks`` lines (the rest is not read)
+    of at most ``max_block_chars`` characters each; the dump's
+    ``truncated`` names the limits hit.
     """
     lines: list[Line] = []
+    truncated: list[str] = []
     blank = True
-    for lineno, raw in enumerate(text.splitlines(), 1):
+    cap = limits.max_block_chars
+    for lineno, raw in enumerate(_lines(text), 1):
+        if len(raw) > 4 * cap:  # room to collapse white space first
+            raw = raw[: 4 * cap]
+            truncated.append("block_chars")
         clean = " ".join(_CONTROL.sub(" ", raw).split())
         if not clean:
             blank = True
             continue
+        if len(clean) > cap:
+            clean = clean[:cap]
+            truncated.append("block_chars")
+        if len(lines) >= limits.max_blocks:
+            truncated.append("blocks")
+            break
         lines.append(Line(len(lines), lineno, clean, blank_before=blank))
         blank = False
-    return _attach(lines, source)
+    dump = _attach(lines, source)
+    dump.truncated = list(dict.fromkeys(truncated))
+    return dump
+
+
+_LINE_BREAK = re.compile(r"\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The lines of ``text`` as :meth:`str.splitlines` gives them, one at a time
+    (a 30 MB text is not copied into a list of four million strings)."""
+    start = 0
+    for m in _LINE_BREAK.finditer(text):
+        yield text[start : m.start()]
+        start = m.end()
+    if start < len(text):
+        yield text[start:]
 
 
 # --------------------------------------------------------------------------

@@ -59,12 +59,27 @@ def iter_inputs(paths: Iterable[str]) -> Iterator[Path]:
             yield path
 
 
-def read_page(path: Path) -> bytes:
-    """A page's bytes, gunzipped when the name ends in ``.gz``."""
-    data = path.read_bytes()
-    if path.name.lower().endswith(".gz"):
-        data = gzip.decompress(data)
-    return data
+class GzipError(OSError):
+    """A ``.gz`` file that does not unpack: not gzip, damaged or cut short."""
+
+
+def read_page(path: Path, max_bytes: int | None = None) -> bytes:
+    """A page's bytes, gunzipped when the name ends in ``.gz``.
+
+    With ``max_bytes``, at most ``max_bytes + 1`` bytes are read or unpacked
+    (one more than the limit: the page can tell it was cut), so a gzip bomb
+    costs that much memory, not what it unpacks to.  A broken ``.gz`` raises
+    :class:`GzipError`.
+    """
+    size = -1 if max_bytes is None else max_bytes + 1
+    if not path.name.lower().endswith(".gz"):
+        with open(path, "rb") as fh:
+            return fh.read(size)
+    try:
+        with gzip.open(path, "rb") as gz:
+            return gz.read(size)
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        raise GzipError(f"broken gzip file ({type(exc).__name__}: {exc})") from exc
 
 
 @dataclass(slots=True)
@@ -84,12 +99,13 @@ class PageInput:
     content_type: str | None = None  # the HTTP Content-Type of a WARC record
     error: str | None = None  # reading failed: this is the row's error
 
-    def read(self) -> bytes:
+    def read(self, max_bytes: int | None = None) -> bytes:
+        """The page's bytes (at most ``max_bytes + 1`` of a file: :func:`read_page`)."""
         if self.data is not None:
             return self.data
         if self.path is None:
             raise OSError(f"{self.source}: nothing to read")
-        return read_page(self.path)
+        return read_page(self.path, max_bytes)
 
 
 @dataclass(slots=True)
@@ -257,7 +273,16 @@ def iter_text_sources(paths: list[str]) -> Iterator[tuple[str, Path | None]]:
             yield raw, path
 
 
-def read_text(path: Path | None) -> str:
-    """A text input decoded (:func:`~classifier.lines.decode_text`); None is stdin."""
-    data = sys.stdin.buffer.read() if path is None else path.read_bytes()
-    return decode_text(data)
+def read_text(path: Path | None, max_bytes: int | None = None) -> tuple[str, bool]:
+    """A text input decoded (:func:`~classifier.lines.decode_text`), and whether
+    it was cut at ``max_bytes``; None is stdin."""
+    size = -1 if max_bytes is None else max_bytes + 1
+    if path is None:
+        data = sys.stdin.buffer.read(size)
+    else:
+        with open(path, "rb") as fh:
+            data = fh.read(size)
+    cut = max_bytes is not None and len(data) > max_bytes
+    if cut:
+        data = data[:max_bytes]
+    return decode_text(data), cut

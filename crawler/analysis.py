@@ -19,11 +19,17 @@ from w3lib.url import canonicalize_url
 
 from classifier.extract import Extraction, Extractor
 from classifier.model import BLOCK_MODEL
-from classifier.segment import Page, blockify, parse_html, serialize
+from classifier.segment import LIMITS, Limits, Page, blockify, parse_document, serialize
 
 from .config import Config
 
 logger = logging.getLogger(__name__)
+
+# htmldate parses the page again (lxml) and looks at every element: on a page
+# of a million paragraphs that took 13 s and 600 MB.  It reads this much of
+# the serialised page (the head, and the story's <time> elements on all but
+# pathological pages: real pages serialise to a few hundred KB).
+DATE_HTML_CHARS = 1 << 20
 
 
 class Metadata(TypedDict):
@@ -66,6 +72,17 @@ def _names(value: object) -> list[str]:
     return out
 
 
+def _canonical(url: str | None) -> str | None:
+    """The canonical URL, canonicalised; None for none, or one that is no URL
+    (``http://[::1``: w3lib raises ValueError)."""
+    if not url:
+        return None
+    try:
+        return canonicalize_url(url)
+    except ValueError:
+        return None
+
+
 def page_metadata(html: str, page: Page) -> Metadata:
     """Canonical URL, dates, authors and language from JSON-LD, OpenGraph and meta tags.
 
@@ -85,28 +102,47 @@ def page_metadata(html: str, page: Page) -> Metadata:
     published = _iso(article.get("datePublished")) or _iso(declared.get("article:published_time"))
     modified = _iso(article.get("dateModified")) or _iso(declared.get("article:modified_time"))
     if published is None:
-        found = find_date(
-            html,
-            url=url,
-            original_date=True,
-            extensive_search=False,
-            outputformat="%Y-%m-%d",
-        )
+        try:
+            found = find_date(
+                html[:DATE_HTML_CHARS],
+                url=url,
+                original_date=True,
+                extensive_search=False,
+                outputformat="%Y-%m-%d",
+            )
+        except ValueError:  # lxml refuses some text htmldate hands it (a control character)
+            found = None
         published = found or None
     authors = _names(article.get("author")) or (
         [declared["author"]] if declared.get("author") else []
     )
-    canonical = declared.get("canonical") or declared.get("og:url") or None
+    canonical = _canonical(declared.get("canonical") or declared.get("og:url") or None)
     # the schema's language is a string: skip a JSON-LD inLanguage object
     languages = (page.lang, article.get("inLanguage"), declared.get("og:locale"))
     language = next((x for x in languages if isinstance(x, str) and x), None)
     return Metadata(
-        canonical_url=canonicalize_url(canonical) if canonical else None,
+        canonical_url=canonical,
         published=published,
         modified=modified,
         authors=authors,
         language=language,
     )
+
+
+def analyser_for_crawl(config: Config) -> PageAnalyser:
+    """The crawl's analyser, loaded before anything is fetched.
+
+    A model that cannot be loaded (missing, altered, foreign, stale: see
+    :mod:`classifier.model`), or a bad ``NEWSFILTER_LIMITS``, stops the
+    crawl at its start with one clear log line (the model's message names
+    the file and what to do) and exit status 2, instead of a traceback at
+    the end of an asyncio task's log.
+    """
+    try:
+        return PageAnalyser.from_config(config)
+    except Exception as exc:  # whatever refused the model: its message says why
+        logger.critical("Cannot start the crawl: %s", exc)
+        raise SystemExit(2) from None
 
 
 class PageAnalyser:
@@ -116,20 +152,30 @@ class PageAnalyser:
         self.extractor = extractor
         self.min_story_chars = min_story_chars
 
+    @property
+    def limits(self) -> Limits:
+        """What one page may cost: the extractor's limits (the classifier's defaults)."""
+        return self.extractor.limits
+
     @classmethod
     def from_config(cls, config: Config) -> PageAnalyser:
-        """Load (and check) the model and the decision rule the settings name."""
+        """Load (and check) the model, the decision rule and the limits the settings name."""
         extractor = Extractor(
             Path(config.model or BLOCK_MODEL),
             threshold=config.threshold,
             switch_cost=config.switch_cost,
+            limits=LIMITS.replace(**config.limits),
         )
         return cls(extractor, config.min_story_chars)
 
     def analyse(self, body: bytes, *, url: str, encoding: str | None = None) -> Analysis:
+        """Classify one page, within :attr:`limits`: ``analysis.extraction.truncated``
+        names the limits it hit.  Raises
+        :class:`~classifier.segment.SegmentationError` when there is no document."""
         content_type = f"text/html; charset={encoding}" if encoding else None
-        tree, _ = parse_html(body, content_type)
-        page = blockify(tree)
+        doc = parse_document(body, content_type, self.limits)
+        tree = doc.tree
+        page = blockify(doc, limits=self.limits)
         page.url = url
         extraction = self.extractor.extract_page(page)
         is_story = extraction.is_article and extraction.main_run_chars >= self.min_story_chars

@@ -36,7 +36,10 @@ def teaser_links(analysis: Analysis, base_url: str) -> list[dict[str, str]]:
         if block.label != "teaser":
             continue
         for href, anchor in block.links:
-            url = urljoin(base_url, href)
+            try:
+                url = urljoin(base_url, href)
+            except ValueError:  # no URL at all (href='http://[::1'): not a teaser link
+                continue
             if url not in seen and anchor:
                 seen.add(url)
                 out.append({"title": anchor, "url": url})
@@ -95,18 +98,24 @@ class ArticlePipeline:
             except SegmentationError as exc:
                 self.stats.inc_value("newsfilter/unparsable")
                 raise DropItem(f"{item.url}: cannot parse: {exc}") from exc
+            except Exception as exc:  # a bug met on one page: counted by type, the crawl goes on
+                self.stats.inc_value(f"newsfilter/error/{type(exc).__name__}")
+                logger.error("Error analysing %s", item.url, exc_info=True)
+                raise DropItem(f"{item.url}: {type(exc).__name__}: {exc}") from exc
         extraction = analysis.extraction
+        if extraction.truncated:  # past a limit (classifier.segment.Limits): cut, counted
+            for name in extraction.truncated.split(","):
+                self.stats.inc_value(f"newsfilter/truncated/{name}")
+            logger.warning("Truncated %s past the limit(s) %s", item.url, extraction.truncated)
         meta = analysis.metadata
         if not analysis.is_story or meta is None:
             self.stats.inc_value("newsfilter/non_article")
             raise DropItem(f"{item.url}: no article (listing or other page)")
         digest = content_sha1(extraction.text)
         key = meta["canonical_url"] or item.url
-        if key in self.seen_urls or digest in self.seen_hashes:
+        if not self.journal.claim(key, digest):  # atomic across workers with Redis
             self.stats.inc_value("newsfilter/duplicate")
             raise DropItem(f"{item.url}: duplicate of a story already exported")
-        self.seen_urls.add(key)
-        self.seen_hashes.add(digest)
         self.stats.inc_value("newsfilter/articles")
         article = ArticleItem(
             url=item.url,

@@ -62,6 +62,30 @@ def test_title_prefers_h1_on_a_tie_and_falls_back_to_the_declared_headline() -> 
     assert _keep(none, [1]) == ("Flood waters recede", -1)  # site name removed
 
 
+def test_title_is_the_story_h1_when_the_declared_headline_says_something_else() -> None:
+    head = "<title>Best 10 tips for farmers in 2026 | Valley Herald</title>"
+    html = page(
+        "<h1 class='logo'>Valley Herald</h1><nav>Home News</nav>"
+        "<h1>Farmers start the harvest early</h1><p>Story text.</p><p>More text.</p>",
+        head=head,
+    )
+    assert _keep(html, [2, 3, 4]) == ("Farmers start the harvest early", 2)  # kept h1
+    assert _keep(html, [3, 4]) == ("Farmers start the harvest early", 2)  # just before the story
+    far = page("<h1>Valley Herald</h1>" + "<nav>menu</nav>" * 3 + "<p>Story text.</p>", head=head)
+    assert _keep(far, [4]) == ("Best 10 tips for farmers in 2026", -1)  # a logo, not the headline
+
+
+def test_h1_headline_is_not_repeated_in_the_text(extractor: Extractor) -> None:
+    seo = STORY.replace(
+        "<title>Valley farmers start early harvest - Valley Herald</title>",
+        "<title>Paddy harvest 2026: dates, prices and procurement | Valley Herald</title>",
+    )
+    result = extractor.extract(seo)
+    assert result.title == "Valley farmers start early harvest"
+    assert "Valley farmers start early harvest" not in result.text
+    assert "Greenford, Sept 3" in result.text
+
+
 def test_title_edge_cases() -> None:
     assert _keep(page("<p>Only a paragraph.</p>", head=""), [0]) == ("", -1)
     long_heading = page("<h1>" + "word " * 40 + "</h1>", head="<title>Short headline here</title>")

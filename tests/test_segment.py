@@ -6,6 +6,7 @@ import pytest
 from conftest import ROOT, STORY, page
 
 from classifier.segment import (
+    LIMITS,
     MAX_NESTING,
     SegmentationError,
     _max_nesting,
@@ -141,13 +142,21 @@ def test_very_deep_nesting_does_not_recurse() -> None:
     assert [b.text for b in blocks] == ["deep story"]
 
 
-def test_twenty_megabyte_page() -> None:
-    para = "<p>" + "Rain fell on the hills all night and the river rose. " * 20 + "</p>\n"
+def test_twenty_megabyte_page_is_cut_at_the_byte_limit() -> None:
+    para = "<p>" + "Rain fell on the hills all night and the river rose. \u2014 " * 20 + "</p>\n"
     html = page("<div class='content'>" + para * (20_000_000 // len(para) + 1) + "</div>")
     assert len(html) > 20_000_000
-    blocks = segment(html.encode()).blocks
-    assert len(blocks) == 20_000_000 // len(para) + 1
-    assert blocks[-1].text.startswith("Rain fell")
+    seg = segment(html.encode())
+    assert seg.truncated == ["bytes", "blocks"] and len(seg.blocks) == LIMITS.max_blocks
+    seg = segment(html.encode(), limits=LIMITS.replace(blocks=1 << 20))
+    assert seg.truncated == ["bytes"]
+    whole = LIMITS.max_bytes // len(para.encode())  # paragraphs before the cut
+    assert whole <= len(seg.blocks) <= whole + 1
+    assert all(b.text.startswith("Rain fell") for b in seg.blocks)
+    assert "\ufffd" not in seg.blocks[-1].text  # cut between characters, not inside one
+    small = page(para * 3).encode()
+    assert segment(small, limits=LIMITS.replace(bytes=len(small))).truncated == []
+    assert segment(small, limits=LIMITS.replace(bytes=len(small) - 1)).truncated == ["bytes"]
 
 
 def test_head_metadata_is_collected() -> None:

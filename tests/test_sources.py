@@ -10,6 +10,7 @@ import pytest
 
 from classifier.sources import (
     STDIN,
+    GzipError,
     InputStats,
     is_warc,
     iter_inputs,
@@ -32,6 +33,22 @@ def test_folders_give_their_html_files_sorted_and_recursively(tmp_path: Path) ->
 def test_read_page_unzips_gz_files(tmp_path: Path) -> None:
     (tmp_path / "p.html.gz").write_bytes(gzip.compress(b"<p>story</p>"))
     assert read_page(tmp_path / "p.html.gz") == b"<p>story</p>"
+
+
+def test_read_page_reads_one_byte_past_the_limit_and_no_more(tmp_path: Path) -> None:
+    (tmp_path / "p.html").write_bytes(b"x" * 1000)
+    (tmp_path / "p.html.gz").write_bytes(gzip.compress(b"y" * 10_000_000))  # ~10 KB packed
+    assert read_page(tmp_path / "p.html", 99) == b"x" * 100
+    assert read_page(tmp_path / "p.html.gz", 99) == b"y" * 100
+    assert len(read_page(tmp_path / "p.html", 5000)) == 1000
+
+
+def test_read_page_names_a_broken_gzip_file(tmp_path: Path) -> None:
+    packed = gzip.compress(b"<p>story</p>" * 100)
+    for name, data in (("cut", packed[: len(packed) // 2]), ("junk", b"\x1f\x8bjunk" * 9)):
+        (tmp_path / f"{name}.html.gz").write_bytes(data)
+        with pytest.raises(GzipError, match="broken gzip file"):
+            read_page(tmp_path / f"{name}.html.gz", 1 << 20)
 
 
 def test_text_sources_default_to_stdin(tmp_path: Path) -> None:

@@ -47,8 +47,9 @@ from twisted.internet.error import ConnectionLost
 from twisted.python.failure import Failure
 
 from classifier.segment import SegmentationError
+from classifier.segment import looks_binary as text_looks_binary
 
-from ..analysis import Analysis, PageAnalyser
+from ..analysis import Analysis, PageAnalyser, analyser_for_crawl
 from ..charset import page_encoding
 from ..config import Config
 from ..items import PageItem
@@ -79,9 +80,10 @@ def looks_like_html(body: bytes) -> bool:
 
 
 def looks_binary(body: bytes) -> bool:
-    """Whether *body* is a file of a known binary type, or not text at all."""
+    """Whether *body* is a file of a known binary type, or not text at all
+    (a stray NUL is not enough: :func:`classifier.segment.looks_binary`)."""
     head = body[:SNIFF_BYTES].lstrip().lower()
-    return head.startswith(BINARY_STARTS) or b"\x00" in head
+    return head.startswith(BINARY_STARTS) or text_looks_binary(body)
 
 
 def looks_truncated(response: Response) -> bool:
@@ -163,7 +165,7 @@ class NewsSpider(scrapy.Spider):
         spider.sites = spider._select_sites()
         spider.allowed_domains = sorted({d for s in spider.sites for d in s.allowed_domains})
         if spider.config.classify:  # load (and check) the model now: fail before crawling
-            spider.analyser = PageAnalyser.from_config(spider.config)
+            spider.analyser = analyser_for_crawl(spider.config)
             spider.traps = TrapGuard(spider.config.trap_pages, spider.config.trap_segment_repeats)
         return spider
 
@@ -317,6 +319,10 @@ class NewsSpider(scrapy.Spider):
             self.crawler.stats.inc_value("newsfilter/unparsable")
             logger.warning("Cannot parse %s: %s", page.url, exc)
             return
+        except Exception as exc:  # a bug met on one page: counted by type, the crawl goes on
+            self.crawler.stats.inc_value(f"newsfilter/error/{type(exc).__name__}")
+            logger.error("Error analysing %s", page.url, exc_info=True)
+            return
         if self.traps is not None and self.traps.observe(page.url, analysis.is_story):
             self.crawler.stats.inc_value("newsfilter/trap/patterns_cut")
         yield PageItem(
@@ -347,7 +353,10 @@ class NewsSpider(scrapy.Spider):
         """
         seen: set[str] = set()
         for href, label in found:
-            url = response.urljoin(href).split("#", 1)[0]
+            try:
+                url = response.urljoin(href).split("#", 1)[0]
+            except ValueError:  # no URL at all (href='http://[::1')
+                continue
             if url not in seen:
                 seen.add(url)
                 if not site.follows(url):
