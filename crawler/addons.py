@@ -25,3 +25,29 @@ class DefaultFeed:
             settings.set(
                 "FEEDS", {uri: {"format": "jsonlines", "encoding": "utf-8"}}, priority="project"
             )
+
+
+class Distributed:
+    """With NEWSFILTER_REDIS_URL, crawl on the shared Redis frontier (crawler.distributed).
+
+    The scheduler becomes :class:`crawler.distributed.RedisScheduler` (unless
+    the command line names another), with scrapy-redis's dupefilter (its
+    scheduler would take Scrapy's default DUPEFILTER_CLASS, a per-process
+    filter), and scrapy-redis is given the URL.  The export record and the
+    per-domain limit read NEWSFILTER_REDIS_URL themselves.  Without the URL
+    nothing changes.
+    """
+
+    def update_settings(self, settings: BaseSettings) -> None:
+        url = Config.from_settings(settings).redis_url
+        if not url:
+            return
+        if (settings.getpriority("SCHEDULER") or 0) <= SETTINGS_PRIORITIES["project"]:
+            settings.set("SCHEDULER", "crawler.distributed.RedisScheduler", priority="project")
+        if (settings.getpriority("DUPEFILTER_CLASS") or 0) <= SETTINGS_PRIORITIES["project"]:
+            settings.set(
+                "DUPEFILTER_CLASS", "scrapy_redis.dupefilter.RFPDupeFilter", priority="project"
+            )
+        settings.set("REDIS_URL", url, priority="project")
+        journal = "crawler.distributed.RedisExportJournal"
+        settings.set("NEWSFILTER_EXPORT_JOURNAL", journal, priority="project")

@@ -33,6 +33,14 @@ class Config:
     trap_segment_repeats: int
     feed_fsync: bool
     sitemap_maxsize: int
+    limits: dict[str, int]  # classifier.segment.Limits by name; empty: the defaults
+    redis_url: str
+    redis_heartbeat: float
+    redis_worker_timeout: float
+    redis_domain_concurrency: int
+    redis_domain_delay: float
+    warc_dir: str
+    warc_max_size: int
 
     @staticmethod
     def setting(name: str) -> str:
@@ -67,4 +75,12 @@ class Config:
             trap_segment_repeats=settings.getint("NEWSFILTER_TRAP_SEGMENT_REPEATS"),
             feed_fsync=settings.getbool("NEWSFILTER_FEED_FSYNC"),
             sitemap_maxsize=settings.getint("NEWSFILTER_SITEMAP_MAXSIZE"),
+            limits={k: int(v) for k, v in settings.getdict("NEWSFILTER_LIMITS").items()},
+            redis_url=settings.get("NEWSFILTER_REDIS_URL") or "",
+            redis_heartbeat=settings.getfloat("NEWSFILTER_REDIS_HEARTBEAT"),
+            redis_worker_timeout=settings.getfloat("NEWSFILTER_REDIS_WORKER_TIMEOUT"),
+            redis_domain_concurrency=settings.getint("NEWSFILTER_REDIS_DOMAIN_CONCURRENCY"),
+            redis_domain_delay=settings.getfloat("NEWSFILTER_REDIS_DOMAIN_DELAY"),
+            warc_dir=settings.get("NEWSFILTER_WARC_DIR") or "",
+            warc_max_size=settings.getint("NEWSFILTER_WARC_MAX_SIZE"),
         )

@@ -135,7 +135,10 @@ class ExportJournal:
 
     One a crawler (:meth:`of`), shared by the ArticlePipeline (which reads it
     to skip repeats) and the feed exporter (which records what it wrote).
-    Without JOBDIR it keeps nothing.
+    Without JOBDIR it keeps nothing on disk (the stories of this run only,
+    in memory).  NEWSFILTER_EXPORT_JOURNAL names the class: with
+    NEWSFILTER_REDIS_URL the Distributed add-on makes it
+    :class:`crawler.distributed.RedisExportJournal`, shared by all workers.
     """
 
     def __init__(self, jobdir: Path | None, *, fsync: bool, synced: bool) -> None:
@@ -143,19 +146,36 @@ class ExportJournal:
         self.fsync = fsync
         self.synced = synced  # a SyncedJsonLinesExporter records stories as it writes them
         self._seen_log: IO[str] | None = None
+        self.keys: set[str] = set()  # canonical URLs (else URLs) exported
+        self.hashes: set[str] = set()  # their content hashes
 
     @classmethod
     def of(cls, crawler: Crawler) -> ExportJournal:
+        """The crawler's journal, made once by the class NEWSFILTER_EXPORT_JOURNAL names."""
         journal = _JOURNALS.get(crawler)
         if journal is None:
-            jobdir = crawler.settings.get("JOBDIR")
-            journal = cls(
-                Path(jobdir) if jobdir else None,
-                fsync=Config.from_settings(crawler.settings).feed_fsync,
-                synced=bool(synced_feeds(crawler.settings)),
-            )
+            journal_cls = load_object(crawler.settings["NEWSFILTER_EXPORT_JOURNAL"])
+            journal = journal_cls.from_crawler(crawler)
             _JOURNALS[crawler] = journal
         return journal
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        config = Config.from_settings(crawler.settings)
+        jobdir = crawler.settings.get("JOBDIR")
+        return cls(
+            Path(jobdir) if jobdir else None,
+            fsync=config.feed_fsync,
+            synced=bool(synced_feeds(crawler.settings)),
+        )
+
+    def claim(self, key: str, digest: str) -> bool:
+        """Take a story for export; False if its key or its hash was exported already."""
+        if key in self.keys or digest in self.hashes:
+            return False
+        self.keys.add(key)
+        self.hashes.add(digest)
+        return True
 
     @property
     def seen_path(self) -> Path | None:
@@ -181,9 +201,11 @@ class ExportJournal:
             os.fsync(fh.fileno())
 
     def load(self) -> tuple[set[str], set[str]]:
-        """``(keys, hashes)`` of every story the job exported; reconciles the seen record."""
-        keys: set[str] = set()
-        hashes: set[str] = set()
+        """``(keys, hashes)`` of every story the job exported; reconciles the seen record.
+
+        They are the sets :meth:`claim` consults and adds to.
+        """
+        keys, hashes = self.keys, self.hashes
         seen = self.seen_path
         if seen is None:
             return keys, hashes

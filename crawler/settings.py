@@ -58,12 +58,22 @@ DOWNLOADER_MIDDLEWARES = {
     # a redirect back into its own chain fails at once, counted
     "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
     "crawler.middlewares.RedirectLoopMiddleware": 600,
+    # with NEWSFILTER_REDIS_URL: per-domain concurrency and delay across all
+    # workers; last before the download, so a turn is held only while fetching
+    "crawler.distributed.DomainLimitMiddleware": 950,
 }
 
 # The frontier: with JOBDIR, a SQLite database that a kill -9 cannot corrupt
 # and that keeps every request until the engine is done with it (see
 # crawler/scheduler.py); without JOBDIR, Scrapy's own scheduler.
 SCHEDULER = "crawler.scheduler.FrontierScheduler"
+# With NEWSFILTER_REDIS_URL the Distributed add-on replaces it by
+# crawler.distributed.RedisScheduler (scrapy-redis's, with a reliable queue);
+# these scrapy-redis settings are read only then.  The frontier (queue and
+# seen fingerprints) stays in Redis when a worker closes: a rerun against the
+# same Redis goes on where the last one stopped, and fetches nothing twice.
+SCHEDULER_PERSIST = True
+SCHEDULER_QUEUE_CLASS = "crawler.distributed.ReliableQueue"
 # Downloads under way are aborted when the crawl stops (Ctrl-C), so that it
 # stops in seconds; crawler/stopping.py
 DOWNLOAD_HANDLERS = {
@@ -79,9 +89,11 @@ DEFAULT_DROPITEM_LOG_LEVEL = "INFO"  # a listing page without a story is routine
 EXTENSIONS = {
     "crawler.extensions.StatsFile": 500,  # on when NEWSFILTER_STATS_FILE is set
     "crawler.stopping.FastStop": 500,  # Ctrl-C drops queued and running downloads
+    "crawler.warc.WarcArchive": 500,  # on when NEWSFILTER_WARC_DIR is set
 }
 ADDONS = {
     "crawler.addons.DefaultFeed": 0,  # NEWSFILTER_FEED when no feed is given
+    "crawler.addons.Distributed": 0,  # NEWSFILTER_REDIS_URL: the shared frontier
 }
 
 # Feeds: UTF-8 JSONL, one item a line.  No FEEDS here: Scrapy merges the
@@ -106,6 +118,9 @@ FEED_STORAGES = {
 # killed process (about 1 ms a story on a local disk).  False: flush only,
 # which still survives kill -9.
 NEWSFILTER_FEED_FSYNC = True
+# the export record (what was exported, so nothing goes out twice): in JOBDIR,
+# or in Redis when the Distributed add-on sets it
+NEWSFILTER_EXPORT_JOURNAL = "crawler.feeds.ExportJournal"
 
 # newsfilter
 NEWSFILTER_SITES = "crawler/sites.toml"  # the sites file the `news` spider reads
@@ -144,6 +159,41 @@ NEWSFILTER_TRAP_SEGMENT_REPEATS = 2
 # The sitemap protocol allows 50 MB uncompressed: sitemaps, and what they
 # unpack to, may be that large (pages: DOWNLOAD_MAXSIZE).
 NEWSFILTER_SITEMAP_MAXSIZE = 50 * 1024 * 1024
+# What one page may cost, by name (classifier.segment.Limits: bytes, nesting,
+# nodes, blocks, block_chars, links, attr_chars); past a limit the page is cut
+# and counted in newsfilter/truncated/<name>.  Empty: the classifier's
+# defaults (bytes: 8 MiB, as DOWNLOAD_MAXSIZE).  -s 'NEWSFILTER_LIMITS={"blocks": 10000}'
+NEWSFILTER_LIMITS: dict[str, int] = {}
+
+# Distributed crawl (crawler/distributed.py).  redis://host:port/db: every
+# `scrapy crawl` process given the same URL shares one frontier (queue and
+# seen requests) and one record of exported stories, so any number of them,
+# on one machine or many, crawl the sites together and no story is exported
+# twice.  Empty: the single-process crawl (and JOBDIR) as above.
+NEWSFILTER_REDIS_URL = ""
+# Each worker says it is alive this often (seconds); one silent for
+# NEWSFILTER_REDIS_WORKER_TIMEOUT is taken for dead: a live worker puts the
+# requests it had taken back in the queue and frees the stories it had not
+# written yet.  The timeout must exceed the longest stall of a live worker
+# (a slow page to classify, a pause of the machine), or its work is done twice.
+NEWSFILTER_REDIS_HEARTBEAT = 1.0
+NEWSFILTER_REDIS_WORKER_TIMEOUT = 30.0
+# Politeness across workers: Scrapy's CONCURRENT_REQUESTS_PER_DOMAIN and
+# DOWNLOAD_DELAY hold in each process, so N workers would send N times as
+# many.  These hold for all workers together, per download slot (host): at
+# most this many requests at once (0: no shared limit) ...
+NEWSFILTER_REDIS_DOMAIN_CONCURRENCY = 2
+# ... and at least this many seconds between two requests' starts (0: none).
+NEWSFILTER_REDIS_DOMAIN_DELAY = 0.5
+
+# WARC archive (crawler/warc.py): every response fetched is written to
+# NEWSFILTER_WARC_DIR as it arrived (body still content-encoded), one gzip
+# member a record, so that the archive can be re-extracted later with
+# `python -m classifier extract DIR` without a recrawl.  Empty: no archive.
+NEWSFILTER_WARC_DIR = ""
+# A WARC file is closed and the next one started past this size (bytes; the
+# IIPC's customary 1 GB).
+NEWSFILTER_WARC_MAX_SIZE = 1_000_000_000
 
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 LOG_LEVEL = "INFO"

@@ -113,8 +113,8 @@ SECTIONS = ("local", "business", "sport", "culture", "environment", "health")
 PER_PAGE = 20
 LONG_CHAIN = 15  # redirects: more than REDIRECT_MAX_TIMES (10)
 HUGE_BYTES = 50 * 1024 * 1024
-CHUNK = 64 * 1024
-SLOW_SECONDS = 5.0  # more than the soak's DOWNLOAD_TIMEOUT
+CHUNK = 256 * 1024
+SLOW_SECONDS = 8.0  # more than the soak's DOWNLOAD_TIMEOUT
 RETRY_AFTER = 1
 FIRST_DAY = date(2026, 3, 1)
 DAYS = 92
@@ -693,7 +693,7 @@ def trap_path(site: FaultSite, path: str) -> bool:
 # the soak's crawl settings: loopback, so no politeness delays; a timeout the
 # slow pages exceed (and healthy ones never come near); one retry
 SOAK_SETTINGS = [
-    "-s", "DOWNLOAD_TIMEOUT=2",
+    "-s", "DOWNLOAD_TIMEOUT=5",
     "-s", "RETRY_TIMES=1",
     "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8",
 ]  # fmt: skip

@@ -53,7 +53,7 @@ def test_no_corpora_is_a_clean_skip(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("NEWSFILTER_CORPORA", str(tmp_path / "absent"))
-    args = build_parser().parse_args(["scale", "-o", str(tmp_path / "r")])
+    args = build_parser().parse_args(["scale", "--crawl-workers", "", "-o", str(tmp_path / "r")])
     assert args.func(args) == 0
     assert "skipped" in capsys.readouterr().out and not (tmp_path / "r").exists()
 
@@ -70,10 +70,54 @@ def test_scale_runs_j1_and_j2_with_identical_output(
         (pages / "9.html.gz").write_bytes(gzip.compress(STORY.encode()))
     monkeypatch.setenv("NEWSFILTER_CORPORA", str(root))
     out = tmp_path / "reports"
-    args = build_parser().parse_args(["scale", "--jobs", "2", "--limit", "3", "-o", str(out)])
+    argv = ["scale", "--jobs", "2", "--limit", "3", "--crawl-workers", "", "-o", str(out)]
+    args = build_parser().parse_args(argv)
     assert args.func(args) == 0
     data = json.loads((out / "scale.json").read_text("utf-8"))
     assert [r["jobs"] for r in data["runs"]] == [1, 2]  # -j 1 added as the baseline
     assert all(r["pages"] == 6 and r["errors"] == 0 and r["identical"] for r in data["runs"])
     assert data["corpora"] == ["one", "two"]
     assert (out / "scale.md").exists() and (out / "scale.png").exists()
+
+
+def _crawl_run(workers: int, rate: float, twice: int = 0) -> dict[str, object]:
+    return {
+        "workers": workers,
+        "sites": 8,
+        "pages": 320,
+        "pages_by_worker": [320 // workers] * workers,
+        "seconds": 320 / rate,
+        "pages_per_s": rate,
+        "stories": 24 + twice,
+        "distinct_stories": 24,
+        "exported_twice": twice,
+        "duplicates_dropped": 168,
+        "load_before": 0.3,
+        "load_after": 1.1,
+        "speedup": rate / 30.0,
+        "ideal": float(min(workers, 2)),
+    }
+
+
+def test_report_with_the_distributed_crawl(tmp_path: Path) -> None:
+    crawl = {"runs": [_crawl_run(1, 30.0), _crawl_run(2, 54.0), _crawl_run(4, 57.0, 1)], "sites": 8}
+    result = {"runs": [_run(1, 20.0, 21.0), _run(2, 36.0, 40.0)], "cores": 2, "crawl": crawl}
+    md, png = scale.write_report(result, tmp_path)
+    text = md.read_text("utf-8")
+    assert png.read_bytes().startswith(b"\x89PNG")
+    assert "## Distributed crawl" in text and "## Batch extraction" in text
+    assert "| 2 | 320 | 160 / 160 | 5.9 | 54.0 | 1.80 | 2 | 24 | 0 |" in text
+    assert "| **1** |" in text  # a story exported twice stands out
+    table = scale.format_crawl_table(crawl)
+    assert "54.0" in table and "1.80x" in table
+    # the crawl alone (no corpora): its section only
+    md, _ = scale.write_report({"runs": [], "cores": 2, "crawl": crawl}, tmp_path / "crawl")
+    text = md.read_text("utf-8")
+    assert "## Distributed crawl" in text and "Batch extraction" not in text
+
+
+def test_crawl_workers_argument() -> None:
+    assert scale.crawl_workers_arg("1,2,4") == [1, 2, 4]
+    assert scale.crawl_workers_arg("2,4") == [1, 2, 4]  # the baseline first
+    assert scale.crawl_workers_arg("") == [] and scale.crawl_workers_arg("0") == []
+    assert scale.crawl_workers_arg(None) == list(scale.CRAWL_WORKERS)
