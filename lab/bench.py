@@ -2,7 +2,9 @@
 
 The floor is a bare lxml parse of the same bytes.  Every extractor sees the
 same pages, read into memory first, in the same process and run, after one
-warm-up pass over a few pages.
+warm-up pass over a few pages.  Then the crawl rate (:mod:`lab.crawlbench`)
+and memory over time (:mod:`lab.memory`: 10,000 extractions and a 2,000-page
+crawl of the fault site; ``--memory-only`` runs just that part).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 
 from . import corpora
 from .evaluate import REPORTS, available_peers
+from .fresh import in_fresh_process
 
 Fn = Callable[[bytes, "str | None"], object]
 
@@ -59,15 +62,6 @@ def summarise(ms: list[float]) -> dict[str, float]:
     }
 
 
-def load_pages(limit: int | None) -> list[tuple[bytes, str | None]]:
-    pages = []
-    for name in corpora.corpus_names():
-        rows = corpora.load(name)
-        for p in rows[:limit] if limit else rows:
-            pages.append((p.read(), p.url))
-    return pages
-
-
 FLOOR = "lxml parse (floor)"
 
 
@@ -96,30 +90,11 @@ def measure_one(name: str, limit: int | None, repeat: int) -> dict[str, Any]:
     from classifier.model import single_threaded
 
     single_threaded()  # the same for every extractor: one core each
-    pages = load_pages(limit)
+    pages = corpora.page_bytes(limit)
     fn = _extractor_fns()[name]()
     result = summarise(time_pages(fn, pages, repeat))
     result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return result
-
-
-def in_fresh_process(module: str, function: str, *args: object) -> Any:
-    """``module.function(*args)`` run in a new Python process; its JSON result.
-
-    A measurement of its own: clean peak memory, no model or cache left
-    over from the one before."""
-    import subprocess
-    import sys
-
-    code = f"import json; from {module} import {function}; print(json.dumps({function}(*{args!r})))"
-    proc = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=corpora.PROJECT_ROOT,
-    )
-    return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 def run(limit: int | None = None, repeat: int = 1) -> dict[str, Any]:
@@ -141,6 +116,10 @@ def format_table(result: dict[str, Any]) -> str:
 
 
 def main(args: argparse.Namespace) -> int:
+    out_dir = Path(args.output) if args.output else REPORTS
+    memory_pages = getattr(args, "memory_pages", None)
+    if getattr(args, "memory_only", False):
+        return memory_main(out_dir, memory_pages)
     result: dict[str, Any] = {}
     if corpora.available():
         result["extractors"] = run(args.limit, args.repeat)
@@ -154,11 +133,35 @@ def main(args: argparse.Namespace) -> int:
         result["crawl"] = crawl_bench.run()
         print()
         print(crawl_bench.format_table(result["crawl"]))
+    ok = True
+    if not getattr(args, "no_memory", False):
+        from . import memory
+
+        print()
+        result["memory"] = memory.run(memory_pages)
+        print(memory.format_table(result["memory"]))
+        memory.write_report(result["memory"], out_dir)
+        ok = memory.passed(result["memory"])
     from .reports import write_bench_report
 
-    out_dir = Path(args.output) if args.output else REPORTS
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "bench.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     written = write_bench_report(result, out_dir)
     print(f"wrote {out_dir / 'bench.json'} and {', '.join(str(p) for p in written)}")
+    if not ok:
+        print(f"memory grew by more than {memory.MAX_GROWTH_MB:.0f} MiB after warm-up")
+    return 0 if ok else 1
+
+
+def memory_main(out_dir: Path, pages: int | None = None) -> int:
+    """``bench --memory-only``: the memory-over-time measures and their report alone."""
+    from . import memory
+
+    result = memory.run(pages)
+    print(memory.format_table(result))
+    written = memory.write_report(result, out_dir)
+    print(f"wrote {', '.join(str(p) for p in written)}")
+    if not memory.passed(result):
+        print(f"memory grew by more than {memory.MAX_GROWTH_MB:.0f} MiB after warm-up")
+        return 1
     return 0

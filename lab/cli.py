@@ -190,6 +190,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, help="pages per corpus")
     p.add_argument("--repeat", type=int, default=1)
     p.add_argument("--no-crawl", action="store_true", help="skip the crawl pages/s benchmark")
+    p.add_argument(
+        "--no-memory", action="store_true", help="skip memory over time (10,000 pages, a crawl)"
+    )
+    p.add_argument(
+        "--memory-only",
+        action="store_true",
+        help="only memory over time: reports/memory.md and memory.json",
+    )
+    p.add_argument(
+        "--memory-pages", type=int, help="pages extracted for memory over time (default 10,000)"
+    )
     p.add_argument("-o", "--output", help="report folder (default reports/)")
     p.set_defaults(func=cmd_bench)
 
@@ -197,6 +208,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", default="1,2", help="comma-separated -j settings (1 always first)")
     p.add_argument("--limit", type=int, help="pages per corpus")
     p.add_argument("--repeat", type=int, default=1, help="run the settings in turn N times")
+    p.add_argument(
+        "--crawl-workers",
+        default="1,2,4",
+        help="distributed crawl: comma-separated worker counts on one Redis ('' for none)",
+    )
+    p.add_argument("--crawl-sites", type=int, help="demo site copies the crawl serves (8)")
     p.add_argument("-o", "--output", help="report folder (default reports/)")
     p.set_defaults(func=cmd_scale)
 

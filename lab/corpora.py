@@ -118,3 +118,13 @@ def load(name: str) -> list[CorpusPage]:
 def iter_all() -> Iterator[CorpusPage]:
     for name in corpus_names():
         yield from load(name)
+
+
+def page_bytes(limit: int | None = None) -> list[tuple[bytes, str | None]]:
+    """Every corpus's pages as ``(bytes, url)``, the first *limit* of each if given."""
+    pages = []
+    for name in corpus_names():
+        rows = load(name)
+        for p in rows[:limit] if limit else rows:
+            pages.append((p.read(), p.url))
+    return pages
