@@ -1,15 +1,60 @@
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# a real browser: Debian's Chromium driven by Playwright (no downloaded browsers),
+# started as the machine notes say: headless, no sandbox (root), no background
+# networking (the closed network refuses it)
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
 
 @pytest.fixture(scope="session")
 def root() -> Path:
     return ROOT
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Path:
+    """/usr/bin/chromium, installed once with apt-get when missing and possible."""
+    if not CHROMIUM.exists():
+        apt = shutil.which("apt-get")
+        if apt is None or not hasattr(os, "geteuid") or os.geteuid() != 0:
+            pytest.skip(
+                f"{CHROMIUM} is missing and cannot be installed here (needs root and "
+                "apt-get); install it with `apt-get install -y chromium`"
+            )
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        try:
+            subprocess.run([apt, "update"], check=True, capture_output=True, timeout=300, env=env)
+            subprocess.run(
+                [apt, "install", "-y", "chromium"],
+                check=True,
+                capture_output=True,
+                timeout=900,
+                env=env,
+            )
+        except (subprocess.SubprocessError, OSError) as exc:
+            pytest.skip(f"{CHROMIUM} is missing and `apt-get install -y chromium` failed: {exc}")
+        if not CHROMIUM.exists():
+            pytest.skip(f"apt-get installed chromium but {CHROMIUM} is still missing")
+    return CHROMIUM
 
 
 def page(body: str, head: str = "<title>Test page</title>") -> str:
@@ -57,3 +102,23 @@ Related Articles
 
 Popular Categories
 """
+
+
+def train_tiny_model(pages: list[str], path: Path, **booster: int) -> Path:
+    """The shipped block pipeline, small (``booster`` overrides), fitted on a
+    few labelled pages (one group each) and saved with a minimal card."""
+    import numpy as np
+
+    from classifier.features import FEATURE_NAMES
+    from classifier.model import build_block_pipeline, fit_grouped, save_model
+    from classifier.segment import LABELS, segment
+
+    segmented = [segment(html, with_labels=True) for html in pages]
+    blocks = [b for p in segmented for b in p.blocks]
+    labels = np.array([b.label for b in blocks])
+    groups = np.array([k for k, p in enumerate(segmented) for _ in p.blocks])
+    params = {"min_samples_leaf": 5, "calibration_folds": 2, **booster}
+    model = fit_grouped(build_block_pipeline(**params), blocks, labels, groups)
+    card = {"labels": list(LABELS), "threshold": 0.5, "feature_names": list(FEATURE_NAMES)}
+    save_model(model, path, card)
+    return path

@@ -9,37 +9,20 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
-import os
-import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import lxml.html
-import numpy as np
 import pytest
-from conftest import page
+from conftest import CHROMIUM_ARGS, page, train_tiny_model
 from threadpoolctl import threadpool_limits
 
 from classifier.cli import build_parser
 from classifier.explain import CSP, TOP_FEATURES, explain_html, feature_effects
 from classifier.extract import Extractor
 from classifier.features import FEATURE_NAMES
-from classifier.model import build_block_pipeline, fit_grouped, save_model
-from classifier.segment import LABELS, SegmentationError, segment
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from classifier.segment import SegmentationError, segment
 
 TOWNS = ("Greenford", "Riverside", "Ashby", "Millbrook", "Eastwick", "Northam")
 
@@ -85,23 +68,13 @@ def one_thread() -> Iterator[None]:
 
 @pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    pages = [segment(labelled_page(n), with_labels=True) for n in range(8)]
-    blocks = [b for p in pages for b in p.blocks]
-    labels = np.array([b.label for b in blocks])
-    groups = np.array([k for k, p in enumerate(pages) for _ in p.blocks])
     # the shipped pipeline, smaller: quick to train
-    model = fit_grouped(
-        build_block_pipeline(
-            max_iter=40, min_samples_leaf=5, max_leaf_nodes=31, calibration_folds=2
-        ),
-        blocks,
-        labels,
-        groups,
+    return train_tiny_model(
+        [labelled_page(n) for n in range(8)],
+        tmp_path_factory.mktemp("model") / "block_model.skops",
+        max_iter=40,
+        max_leaf_nodes=31,
     )
-    path = tmp_path_factory.mktemp("model") / "block_model.joblib"
-    card = {"labels": list(LABELS), "threshold": 0.5, "feature_names": list(FEATURE_NAMES)}
-    save_model(model, path, card)
-    return path
 
 
 @pytest.fixture(scope="session")
@@ -276,33 +249,6 @@ def test_explain_command_writes_a_report(tiny_model: Path, tmp_path: Path) -> No
 
 # --------------------------------------------------------------------------
 # a real browser: Debian's Chromium driven by Playwright (no downloaded browsers)
-
-
-@pytest.fixture(scope="session")
-def chromium() -> Path:
-    """/usr/bin/chromium, installed once with apt-get when missing and possible."""
-    if not CHROMIUM.exists():
-        apt = shutil.which("apt-get")
-        if apt is None or not hasattr(os, "geteuid") or os.geteuid() != 0:
-            pytest.skip(
-                f"{CHROMIUM} is missing and cannot be installed here (needs root and "
-                "apt-get); install it with `apt-get install -y chromium`"
-            )
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        try:
-            subprocess.run([apt, "update"], check=True, capture_output=True, timeout=300, env=env)
-            subprocess.run(
-                [apt, "install", "-y", "chromium"],
-                check=True,
-                capture_output=True,
-                timeout=900,
-                env=env,
-            )
-        except (subprocess.SubprocessError, OSError) as exc:
-            pytest.skip(f"{CHROMIUM} is missing and `apt-get install -y chromium` failed: {exc}")
-        if not CHROMIUM.exists():
-            pytest.skip(f"apt-get installed chromium but {CHROMIUM} is still missing")
-    return CHROMIUM
 
 
 # Recorded in every page before its own code runs (Playwright's init scripts
