@@ -23,8 +23,10 @@ from __future__ import annotations
 
 import gzip
 import json
+import logging
 import sys
 import threading
+import zlib
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future
@@ -33,7 +35,7 @@ from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .segment import SegmentationError
+from .segment import LIMITS, Limits, SegmentationError
 from .sources import PageInput, is_warc, iter_inputs, iter_pages
 
 if TYPE_CHECKING:
@@ -41,8 +43,13 @@ if TYPE_CHECKING:
 
     from .extract import Extractor
 
-# what a bad page may raise; anything else is a bug and stops the run
-PAGE_ERRORS = (OSError, EOFError, gzip.BadGzipFile, SegmentationError)
+logger = logging.getLogger(__name__)
+
+# what a bad page may raise (a file that cannot be read, a broken .gz, no
+# document); any other exception is a bug met on one page: it is logged (with
+# its traceback under -v), that page's row carries it as its error, and the run
+# goes on
+PAGE_ERRORS = (OSError, EOFError, zlib.error, gzip.BadGzipFile, SegmentationError)
 CHUNK_PAGES = 4  # pages sent to a worker at a time (~0.1 s of work: small IPC, even balance)
 IN_FLIGHT_PER_WORKER = 4  # chunks queued per worker: keeps workers busy, memory bounded
 FILES_PER_PARTITION = 64  # HTML files per Dask partition (a WARC file is one partition)
@@ -61,6 +68,8 @@ class ExtractOptions:
     switch_cost: float | None = None
     with_blocks: bool = True
     include: tuple[str, ...] = ()  # roles put back into text (captions, byline, standfirst)
+    limits: Limits = LIMITS  # what one page may cost (classifier.segment.Limits)
+    min_article_share: float | None = None  # the page-type gate; None: the model's, 0: off
 
     def extractor(self) -> Extractor:
         from .extract import Extractor
@@ -73,6 +82,8 @@ class ExtractOptions:
             threshold=self.threshold,
             switch_cost=self.switch_cost,
             include=self.include,
+            limits=self.limits,
+            min_article_share=self.min_article_share,
         )
 
 
@@ -83,22 +94,36 @@ class Row:
     line: str
     source: str
     error: str | None = None
+    truncated: str = ""  # the limits the page hit (its row's `truncated`)
 
 
 def extract_row(extractor: Extractor, page: PageInput, with_blocks: bool = True) -> Row:
-    """The JSON line of one page: ``source``, ``url``, then the extraction or ``error``."""
+    """The JSON line of one page: ``source``, ``url``, then the extraction or ``error``.
+
+    Whatever the page raises becomes its ``error`` (:data:`PAGE_ERRORS`, or
+    a bug, logged with its traceback at debug level): one page never stops
+    the run."""
     row: dict[str, Any] = {"source": page.source, "url": page.url}
     if page.error is not None:
         row["error"] = page.error
     else:
         try:
-            result = extractor.extract(page.read(), url=page.url, content_type=page.content_type)
+            data = page.read(extractor.limits.max_bytes)
+            result = extractor.extract(data, url=page.url, content_type=page.content_type)
         except PAGE_ERRORS as exc:
             row["error"] = f"{type(exc).__name__}: {exc}"
+        except Exception as exc:  # a bug: this page's error, not the run's end
+            logger.debug("%s: unexpected error", page.source, exc_info=True)
+            row["error"] = f"{type(exc).__name__}: {exc} (unexpected: please report it)"
         else:
             row.update(result.to_dict(with_blocks=with_blocks))
             row["url"] = page.url
-    return Row(json.dumps(row, ensure_ascii=False), page.source, row.get("error"))
+    return Row(
+        json.dumps(row, ensure_ascii=False),
+        page.source,
+        row.get("error"),
+        row.get("truncated") or "",
+    )
 
 
 # --------------------------------------------------------------------------

@@ -50,6 +50,8 @@ def cmd_extract(args: argparse.Namespace) -> int:
         switch_cost=args.switch_cost,
         with_blocks=not args.no_blocks,
         include=tuple(sorted(args.include)),
+        limits=_limits(args),
+        min_article_share=args.min_article_share,
     )
     files = list(iter_inputs(args.paths))
     stats = InputStats()
@@ -63,6 +65,8 @@ def cmd_extract(args: argparse.Namespace) -> int:
             if row.error is not None:
                 failures += 1
                 logger.error("%s: %s", row.source, row.error)
+            elif row.truncated:
+                logger.warning("%s: truncated past the limit(s) %s", row.source, row.truncated)
             out.write(row.line + "\n")
             out.flush()
             if bar is not None:
@@ -98,6 +102,45 @@ def _progress(args: argparse.Namespace, total: int | None) -> Iterator[Any]:
         yield bar
 
 
+_SIZE_SUFFIX = {"": 1, "k": 1 << 10, "kib": 1 << 10, "m": 1 << 20, "mib": 1 << 20, "g": 1 << 30}
+_SIZE_SUFFIX["gib"] = 1 << 30
+
+
+def _limit(value: str) -> tuple[str, int]:
+    """``--limit NAME=N``: one of :class:`~classifier.segment.Limits` (N may end
+    in KiB, MiB or GiB)."""
+    from .segment import Limits
+
+    name, eq, raw = value.partition("=")
+    name = name.strip().lower().replace("-", "_")
+    if not eq or name not in Limits.names():
+        raise argparse.ArgumentTypeError(
+            f"expected NAME=N with NAME one of {', '.join(Limits.names())}, got {value!r}"
+        )
+    number = raw.strip().replace("_", "").lower()
+    digits = number.rstrip("kmgib")
+    factor = _SIZE_SUFFIX.get(number[len(digits) :])
+    if not digits.isdigit() or factor is None or int(digits) * factor < 1:
+        raise argparse.ArgumentTypeError(f"{name}: not a whole number of at least 1: {raw!r}")
+    return name, int(digits) * factor
+
+
+def _limits(args: argparse.Namespace) -> Any:
+    from .segment import LIMITS
+
+    return LIMITS.replace(**dict(args.limit or ()))
+
+
+def _limit_help() -> str:
+    from .segment import LIMITS, Limits
+
+    values = ", ".join(f"{n}={getattr(LIMITS, 'max_' + n)}" for n in Limits.names())
+    return (
+        "change a limit of what one input may cost (repeatable; past one, the input is cut "
+        f"and its row says so in `truncated`); defaults: {values}"
+    )
+
+
 def _jobs(value: str) -> int:
     """``-j N``: N >= 1 worker processes, 0 for one per core."""
     try:
@@ -124,7 +167,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
     extractor = Extractor(args.model or BLOCK_MODEL, threshold=args.threshold)
     try:
-        report = explain_html(read_page(Path(args.page)), url=args.url, extractor=extractor)
+        data = read_page(Path(args.page), extractor.limits.max_bytes)
+        report = explain_html(data, url=args.url, extractor=extractor)
     except (OSError, EOFError, SegmentationError) as exc:
         print(f"error: {args.page}: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
@@ -137,27 +181,41 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 def cmd_clean_text(args: argparse.Namespace) -> int:
     from .clean import LineCleaner
-    from .lines import TextDecodeError
+    from .lines import TextDecodeError, split_text
     from .model import LINE_MODEL
+    from .segment import truncation
     from .sources import iter_text_sources, read_text
 
-    cleaner = LineCleaner(args.model or LINE_MODEL, threshold=args.threshold)
+    limits = _limits(args)
+    cleaner = LineCleaner(args.model or LINE_MODEL, threshold=args.threshold, limits=limits)
     total = failures = 0
     with _output(args.output) as out:
         for name, path in iter_text_sources(args.paths):
             total += 1
             try:
-                lines = cleaner.classify(read_text(path))
-            except (OSError, TextDecodeError) as exc:
+                text, cut = read_text(path, limits.max_bytes)
+                dump = split_text(text, name, limits)
+                lines = cleaner.classify_dump(dump)
+            except Exception as exc:  # one input's error, whatever it is; the run goes on
                 failures += 1
                 message = f"{type(exc).__name__}: {exc}"
+                if not isinstance(exc, (OSError, TextDecodeError)):
+                    logger.debug("%s: unexpected error", name, exc_info=True)
+                    message += " (unexpected: please report it)"
                 print(f"{name}: {message}", file=sys.stderr)
                 if args.jsonl:
                     out.write(json.dumps({"source": name, "error": message}) + "\n")
                 continue
+            truncated = truncation((["bytes"] if cut else []) + dump.truncated)
+            if truncated:
+                logger.warning("%s: truncated past the limit(s) %s", name, truncated)
             kept = [ln.text for ln in lines if ln.label == "article"]
             if args.jsonl:
-                row: dict[str, Any] = {"source": name, "text": "\n\n".join(kept)}
+                row: dict[str, Any] = {
+                    "source": name,
+                    "text": "\n\n".join(kept),
+                    "truncated": truncated,
+                }
                 if args.labels:
                     row["lines"] = [asdict(ln) for ln in lines]
                 out.write(json.dumps(row, ensure_ascii=False) + "\n")
@@ -287,8 +345,16 @@ def build_parser() -> argparse.ArgumentParser:
         default=(),
         help="roles put back into text beside the body: captions,byline,standfirst",
     )
+    p.add_argument(
+        "--min-article-share",
+        type=float,
+        metavar="S",
+        help="the page-type gate: a page whose text is less than this share article-like "
+        "is a listing and yields no text (default: the model's, 0.05; 0: off)",
+    )
     p.add_argument("--model", help="model file (default: the shipped block model)")
     p.add_argument("--no-blocks", action="store_true", help="omit the per-block list")
+    p.add_argument("--limit", type=_limit, action="append", metavar="NAME=N", help=_limit_help())
     p.set_defaults(func=cmd_extract)
 
     p = sub.add_parser("explain", help="write an HTML report of what the model did on a page")
@@ -319,6 +385,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", help="output file (default: stdout)")
     p.add_argument("--threshold", type=float, help="P(article) needed to keep a line")
     p.add_argument("--model", help="line model file (default: the shipped line model)")
+    p.add_argument(
+        "--limit",
+        type=_limit,
+        action="append",
+        metavar="NAME=N",
+        help=_limit_help() + " (bytes, blocks: lines, block_chars: characters of a line)",
+    )
     p.set_defaults(func=cmd_clean_text)
 
     p = sub.add_parser("check-data", help="validate the labelled training pages and dumps")
@@ -332,6 +405,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--no-cv", action="store_true", help="skip grouped cross-validation")
     p.set_defaults(func=cmd_train)
+
+    from .label import add_parser as add_label_parser
+
+    add_label_parser(sub)
     return parser
 
 

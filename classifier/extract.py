@@ -16,11 +16,18 @@ from typing import Any
 
 import numpy as np
 
-from .decision import ARTICLE, choose_labels, decide
-from .features import tokens
+from .decision import (
+    ARTICLE,
+    STORY_MIN_ARTICLE_SHARE,
+    article_share,
+    choose_labels,
+    decide,
+    is_story,
+)
+from .features import story_chars, tokens
 from .model import BLOCK_MODEL, LoadedModel
 from .roles import assign_roles
-from .segment import Page, clean_title, segment
+from .segment import LIMITS, Limits, Page, clean_title, segment, truncation
 
 # what ``include`` may put back into ``text`` beside the body: option name -> role
 ROLE_OF = {"captions": "caption", "byline": "byline", "standfirst": "standfirst"}
@@ -31,6 +38,10 @@ TITLE_TAGS = ("h1", "h2", "h3")
 TITLE_FIRST_BLOCKS = 3
 # a heading far longer than the declared headline is not it
 TITLE_MAX_TOKENS_RATIO, TITLE_MAX_TOKENS_SLACK = 3, 5
+# an h1 that matches no declared headline is the headline the reader sees if
+# it is in the story (kept) or just before it, and headline-sized
+TITLE_H1_BEFORE_STORY = 2  # blocks before the story's first kept block
+TITLE_H1_MAX_TOKENS = 30
 
 
 @dataclass(slots=True)
@@ -57,13 +68,18 @@ class Extraction:
     url: str | None = None
     language: str = ""
     model_version: str = ""
-    # characters of the longest unbroken run of article blocks: a story is one
-    # coherent region, a listing's kept blocks are scattered fragments
+    # characters of the longest unbroken run of article blocks (a CJK character
+    # counts as CJK_CHAR_WEIGHT): a story is one coherent region, a listing's
+    # kept blocks are scattered fragments
     main_run_chars: int = 0
-
-    @property
-    def is_article(self) -> bool:
-        return bool(self.text)
+    # the page-type gate: False for a listing, home, section or tag page (and
+    # a page where nothing is kept), which then yields no article text
+    is_article: bool = False
+    # the share of the page's text the model finds article-like (the gate's measure)
+    article_share: float = 0.0
+    # the limits the page hit (:class:`~classifier.segment.Limits` names,
+    # comma-separated: "blocks", "bytes,nodes"); "" when nothing was cut
+    truncated: str = ""
 
     def to_dict(self, with_blocks: bool = True) -> dict[str, Any]:
         out = asdict(self)
@@ -76,8 +92,11 @@ def _title(page: Page, keep: np.ndarray) -> tuple[str, int]:
     """The headline and the index of the block that holds it (-1 if none).
 
     The heading block (h1-h3, or one of the first kept blocks) that covers
-    most of the declared headline's words wins; without one, the declared
-    headline with its site name removed.
+    most of the declared headline's words wins.  Without one, the page's own
+    ``<h1>`` when the reader sees it as the story's headline
+    (:func:`_story_h1`): a ``<title>`` or ``og:title`` that says something
+    else (an SEO title) does not push the real headline into the text.
+    Else the declared headline with its site name removed.
     """
     declared = clean_title(page.headline)
     want = set(tokens(declared))
@@ -99,7 +118,31 @@ def _title(page: Page, keep: np.ndarray) -> tuple[str, int]:
             best, best_sim = b.index, sim
     if best >= 0 and best_sim >= TITLE_MIN_SIMILARITY:
         return page.blocks[best].text, best
+    h1 = _story_h1(page, keep)
+    if h1 >= 0:
+        return page.blocks[h1].text, h1
     return declared, -1
+
+
+def _story_h1(page: Page, keep: np.ndarray) -> int:
+    """The index of the story's ``<h1>`` block, or -1: the first kept h1, else
+    the h1 nearest before the first kept block, at most
+    :data:`TITLE_H1_BEFORE_STORY` blocks before it; at most
+    :data:`TITLE_H1_MAX_TOKENS` words."""
+    kept = np.flatnonzero(keep)
+    if not len(kept):
+        return -1
+    first = int(kept[0])
+    h1s = [
+        b.index
+        for b in page.blocks
+        if b.tag == "h1" and 0 < len(tokens(b.text)) <= TITLE_H1_MAX_TOKENS
+    ]
+    inside = [i for i in h1s if keep[i]]
+    if inside:
+        return inside[0]
+    before = [i for i in h1s if first - TITLE_H1_BEFORE_STORY <= i < first]
+    return before[-1] if before else -1
 
 
 def _captions_are_the_story(page: Page, roles: list[str]) -> bool:
@@ -121,8 +164,17 @@ class Extractor(LoadedModel):
         threshold: float | None = None,
         switch_cost: float | None = None,
         include: Iterable[str] = (),
+        limits: Limits = LIMITS,
+        min_article_share: float | None = None,
     ) -> None:
         super().__init__(model_path, threshold)
+        self.limits = limits
+        # the page-type gate (classifier.decision.is_story); 0 turns it off
+        self.min_article_share = float(
+            min_article_share
+            if min_article_share is not None
+            else self.card.get("min_article_share", STORY_MIN_ARTICLE_SHARE)
+        )
         self.switch_cost = float(
             switch_cost if switch_cost is not None else self.card.get("switch_cost", 0.0)
         )
@@ -137,8 +189,10 @@ class Extractor(LoadedModel):
     def extract(
         self, html: bytes | str, *, url: str | None = None, content_type: str | None = None
     ) -> Extraction:
-        """Extract one page given as bytes (any encoding) or text."""
-        return self.extract_page(segment(html, url=url, content_type=content_type))
+        """Extract one page given as bytes (any encoding) or text, within ``self.limits``."""
+        return self.extract_page(
+            segment(html, url=url, content_type=content_type, limits=self.limits)
+        )
 
     def extract_page(self, page: Page, proba: np.ndarray | None = None) -> Extraction:
         """Classify a segmented page (``proba``: its probabilities, if already known)."""
@@ -146,6 +200,10 @@ class Extractor(LoadedModel):
             proba = self.probabilities(page.blocks)
         p_art = proba[:, self.labels.index(ARTICLE)]
         keep = decide(p_art, self.threshold, self.switch_cost)
+        sizes = np.array([len(b.text) for b in page.blocks], dtype=float)
+        share = article_share(p_art, sizes)
+        if not is_story(keep, p_art, sizes, self.min_article_share):
+            keep[:] = False  # not a story page: a listing's fragments are not its text
         labels, probs = choose_labels(proba, self.labels, keep)
         title, title_idx = _title(page, keep)
         roles = assign_roles(page, keep, title_idx)
@@ -157,7 +215,7 @@ class Extractor(LoadedModel):
         texts: list[str] = []
         parts: dict[str, list[str]] = {"standfirst": [], "byline": [], "caption": []}
         for b in page.blocks:
-            run = run + len(b.text) if keep[b.index] else 0
+            run = run + story_chars(b.text) if keep[b.index] else 0
             longest = max(longest, run)
             role = roles[b.index]
             if role in parts:
@@ -186,6 +244,9 @@ class Extractor(LoadedModel):
             language=page.lang,
             model_version=self.model_version,
             main_run_chars=longest,
+            is_article=bool(texts),
+            article_share=round(share, 4),
+            truncated=truncation(page.truncated),
         )
 
 

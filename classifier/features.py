@@ -47,6 +47,10 @@ DEL_SENT_END = str.maketrans("", "", vocab.SENTENCE_END)
 # one CJK character, or a run of letters/digits in any other script
 CJK_CLASS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af"
 TOKEN = re.compile(f"[{CJK_CLASS}]|[^\\W_]+")
+_CJK_CHAR = re.compile(f"[{CJK_CLASS}]")
+# for story sizes, a CJK character counts as this many characters of a spaced
+# script: about a word is 2 characters in Japanese or Chinese, 6 in English
+CJK_CHAR_WEIGHT = 3
 
 
 def context_names(offsets: Sequence[int], sources: Sequence[str]) -> tuple[str, ...]:
@@ -170,6 +174,12 @@ _N_STRUCT = len(STRUCT_FEATURES)
 def tokens(text: str) -> list[str]:
     """Word tokens for any script: runs of letters/digits, single CJK characters."""
     return TOKEN.findall(text.casefold())
+
+
+def story_chars(text: str) -> int:
+    """The size of a text as characters of a spaced script, so that size limits
+    treat scripts without spaces fairly (:data:`CJK_CHAR_WEIGHT`)."""
+    return len(text) + (CJK_CHAR_WEIGHT - 1) * len(_CJK_CHAR.findall(text))
 
 
 def text_features(text: str, link_chars: int = 0, n_links: int = 0) -> tuple[float, ...]:

@@ -246,6 +246,8 @@ def _word_group(rows: list[dict[str, Any]]) -> dict[str, Any]:
     out["leaked"] = sum(r["leaked"] for r in rows)
     out["found"] = sum(r["found"] for r in rows)
     out["missed"] = sum(r["missed"] for r in rows)
+    # pages that yield no text: right for listing pages (the page-type gate)
+    out["no_text"] = sum(r["predicted"] == 0 for r in rows)
     ft = fulltext_summary(PageScore(r["ft_tp"], r["ft_fp"], r["ft_fn"]) for r in rows)
     out["fulltext_f1"] = ft["f1"]
     return out
@@ -431,6 +433,13 @@ def _format_word(res: CorpusResult) -> list[str]:
     for ename, rows in res.pages.items():
         groups = by_type(rows)
         lines.append(f"  {ename:<18} " + " ".join(f"{groups[t]['f1']:7.3f}" for t in types))
+    lines.append("  share of pages with no text (listing pages should have none)")
+    for ename, rows in res.pages.items():
+        groups = by_type(rows)
+        lines.append(
+            f"  {ename:<18} "
+            + " ".join(f"{groups[t]['no_text'] / max(1, groups[t]['pages']):7.2f}" for t in types)
+        )
     lines.append(
         f"  {'article pages':<18} {'prec':>6} {'recall':>6} {'<0.5':>5} {'leaked':>6} "
         f"{'full-text':>9}   all pages: {'<0.5':>5} {'leaked':>6}   F1 as "

@@ -124,6 +124,15 @@ TEXT = (
             ("cp1251", None),
         ),
         (("Мост через реку откроют в июне. " * 8).encode("cp1251"), None, ("cp1251", "undeclared")),
+        # a stray byte in UTF-8: the declaration holds, the byte is repaired
+        (
+            TEXT.encode().replace(b"parade", b"par\x92ade"),
+            "text/html; charset=utf-8",
+            ("utf-8", "repaired"),
+        ),
+        (TEXT.encode().replace(b"parade", b"par\x92ade"), None, ("utf-8", "undeclared")),
+        (TEXT.encode(), "text/html; charset=iso-8859-2", ("utf-8", "mislabelled")),
+        (TEXT.encode(), "text/html; charset=bogus", ("utf-8", "undeclared")),
     ],
 )
 def test_page_encoding(body: bytes, content_type: str | None, expected: tuple[str, str]) -> None:
@@ -209,7 +218,8 @@ def test_content_sniffing() -> None:
     assert not looks_like_html(b"%PDF-1.4 <html>")
     assert not looks_like_html(b'{"json": "<html>"}')
     assert looks_binary(b"%PDF-1.4\n%\xe2\xe3") and looks_binary(b"\x89PNG\r\n")
-    assert looks_binary(b"text with a \x00 in it")
+    assert not looks_binary(b"<p>a page with a stray \x00 in it</p>")  # a NUL is dropped
+    assert looks_binary(bytes(range(32)) * 8)  # control bytes: not text
     assert not looks_binary(b"<!doctype html><html>")
 
 
@@ -220,3 +230,44 @@ def test_truncated_only_when_unframed_and_unclosed() -> None:
     framed = Response("http://x.example/", body=page)  # Content-Length said it was all
     assert looks_truncated(cut)
     assert not looks_truncated(whole) and not looks_truncated(framed)
+
+
+# -- the story test on unspaced scripts ------------------------------------------
+
+JA_PARAS = [
+    "北浜市の市議会は一日、老朽化した旧市民会館を取り壊し、跡地に図書館と子育て支援施設を合わせた複合施設を建てる計画を賛成多数で可決した。",
+    "計画によると、新しい施設は地上四階建てで、二〇二八年春の開館を目指す。総事業費は約四十二億円で、国の補助金と市の基金を充てる。",
+    "市民会館は一九六八年に建てられ、耐震性の不足が長年指摘されてきた。市は昨年、住民説明会を六回開き、寄せられた意見を設計に反映したという。",
+    "一方、反対した議員からは「人口が減るなかで、これほど大きな施設が本当に必要なのか」との声も上がり、維持費の見通しを示すよう求めた。",
+    "市長は記者会見で「子どもから高齢者までが集まれる場所にしたい」と述べ、来年度から基本設計に入る考えを示した。工事中は近くの公民館を仮の窓口とする。",
+]
+JA_BOX = "<aside class='related'><h3>関連記事</h3><ul><li><a href='/a'>北浜駅前の再開発、来月着工へ</a></li><li><a href='/b'>市立図書館、開館時間を延長</a></li></ul></aside>"
+
+
+def test_a_short_japanese_story_split_by_a_related_box_is_a_story() -> None:
+    """Characters of unspaced scripts count as the words they are (CJK_CHAR_WEIGHT),
+    so a story of about 340 characters, cut in two by a 関連記事 box, is a story."""
+    from scrapy.settings import Settings
+
+    from crawler import settings as project_settings
+    from crawler.analysis import PageAnalyser
+    from crawler.config import Config
+
+    body = "".join(f"<p>{p}</p>" for p in JA_PARAS[:2]) + JA_BOX
+    body += "".join(f"<p>{p}</p>" for p in JA_PARAS[2:])
+    html = (
+        "<!doctype html><html lang='ja'><head><meta charset='utf-8'>"
+        "<title>複合施設の建設計画を可決 | 北浜新報</title></head><body>"
+        "<nav><a href='/'>トップ</a> <a href='/news'>ニュース</a> <a href='/sports'>スポーツ</a></nav>"
+        f"<article><h1>複合施設の建設計画を可決</h1>{body}</article><footer>© 北浜新報社</footer>"
+        "</body></html>"
+    )
+    settings = Settings()
+    settings.setmodule(project_settings)
+    analyser = PageAnalyser.from_config(Config.from_settings(settings))
+    analysis = analyser.analyse(html.encode(), url="http://127.0.0.1/news/1.html")
+    # counted as plain characters, neither half would reach the story size
+    assert max(len("".join(JA_PARAS[:2])), len("".join(JA_PARAS[2:]))) < analyser.min_story_chars
+    assert analysis.is_story
+    assert analysis.extraction.text.split("\n\n")[:2] == JA_PARAS[:2]
+    assert "北浜駅前" not in analysis.extraction.text

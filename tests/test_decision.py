@@ -7,10 +7,13 @@ import pytest
 
 from classifier.decision import (
     FALLBACK_SHARE,
+    STORY_MIN_ARTICLE_SHARE,
+    article_share,
     best_region,
     choose_labels,
     decide,
     extend_to_prose,
+    is_story,
     max_region,
     smooth,
 )
@@ -123,3 +126,34 @@ def test_choose_labels_kept_are_article_others_the_likelier_noise() -> None:
     assert choose_labels(np.zeros((0, 3)), LABELS, np.zeros(0, dtype=bool)) == ([], [])
     # a kept unit is article whatever its probability
     assert choose_labels(proba[1:2], LABELS, np.array([True]))[0] == ["article"]
+
+
+# -- the page-type gate ---------------------------------------------------------
+
+
+def test_article_share_weighs_units_by_their_size() -> None:
+    # one long article-like unit outweighs three short teaser-like ones
+    p, sizes = arr(0.9, 0.1, 0.1, 0.1), arr(700, 100, 100, 100)
+    assert article_share(p, sizes) == pytest.approx((0.9 * 700 + 0.1 * 300) / 1000)
+
+
+def test_article_share_of_an_empty_document_is_zero() -> None:
+    assert article_share(arr(), arr()) == 0.0
+    assert article_share(arr(0.9), arr(0)) == 0.0
+
+
+def test_a_listing_with_kept_fragments_is_not_a_story() -> None:
+    # a section page: one snippet passed the rule, the rest of the page is cards
+    p = np.array([0.6] + [0.01] * 30)
+    sizes = np.array([120] + [80] * 30)
+    keep = p >= 0.5
+    assert keep.any() and article_share(p, sizes) < STORY_MIN_ARTICLE_SHARE
+    assert not is_story(keep, p, sizes)
+    assert is_story(keep, p, sizes, min_share=0.0)  # 0 turns the gate off
+
+
+def test_a_story_among_chrome_is_a_story() -> None:
+    p = arr(0.02, 0.9, 0.8, 0.95, 0.03, 0.02)
+    sizes = arr(60, 400, 350, 500, 80, 200)
+    assert is_story(p >= 0.5, p, sizes)
+    assert not is_story(np.zeros(6, dtype=bool), p, sizes)  # nothing kept: no story

@@ -6,7 +6,15 @@ import numpy as np
 from conftest import page
 from sklearn.base import clone
 
-from classifier.features import FEATURE_NAMES, BlockFeatures, page_matrix, text_features, tokens
+from classifier.features import (
+    CJK_CHAR_WEIGHT,
+    FEATURE_NAMES,
+    BlockFeatures,
+    page_matrix,
+    story_chars,
+    text_features,
+    tokens,
+)
 from classifier.model import BLOCK_MODEL, card_path
 from classifier.segment import segment
 
@@ -102,3 +110,11 @@ def test_transformer_clones_and_handles_mixed_pages() -> None:
     mixed = [b.blocks[0], a.blocks[2], a.blocks[0]]
     X = t.fit_transform(mixed)
     assert np.array_equal(X[1], page_matrix(a)[2]) and np.array_equal(X[0], page_matrix(b)[0])
+
+
+def test_story_chars_weighs_unspaced_scripts() -> None:
+    assert story_chars("Flood waters recede") == len("Flood waters recede")
+    japanese = "市議会は月曜日、橋を五月に再開すると発表した。"
+    n_cjk = sum(1 for c in japanese if c not in "、。")
+    assert story_chars(japanese) == len(japanese) + (CJK_CHAR_WEIGHT - 1) * n_cjk
+    assert story_chars("") == 0
