@@ -4,9 +4,17 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint train check-data eval tune bench bench-scale segloss explain clean
+.PHONY: install system-deps demo demo-distributed test fuzz label label-auto lint train check-data eval tune bench bench-scale segloss explain clean
 
 install: $(STAMP)
+
+# Debian's redis-server for the distributed crawl (its tests, make demo-distributed);
+# installed when missing and apt-get may run, otherwise those tests skip and say why
+system-deps:
+	@command -v redis-server >/dev/null 2>&1 || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; } ; } || \
+	  echo "note: redis-server is not installed (apt-get install redis-server); the Redis tests will skip"
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +25,11 @@ $(STAMP): pyproject.toml constraints.txt
 demo: $(STAMP)
 	$(PY) -m crawler.demo
 
-test: $(STAMP)
+# three crawl workers on one throw-away Redis (Debian's redis-server) on the demo site
+demo-distributed: $(STAMP) system-deps
+	$(PY) -m crawler.demo.distributed
+
+test: $(STAMP) system-deps
 	$(PY) -m pytest
 
 check-data: $(STAMP)
@@ -44,12 +56,29 @@ tune: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m lab bench
 
-# extract pages/s with -j 1 and -j 2 over the corpora pages: reports/scale.md, scale.png, scale.json
-bench-scale: $(STAMP)
+# extract -j 1/-j 2 over the corpora pages and the Redis crawl with 1, 2, 4 workers:
+# reports/scale.md, scale.png, scale.json
+bench-scale: $(STAMP) system-deps
 	$(PY) -m lab scale --repeat 2
+
+# a longer fuzzing run (the property tests of make test, with many more inputs);
+# findings go to reports/fuzz/, exit status 1 when there is a new one
+FUZZ_SECONDS ?= 600
+fuzz: $(STAMP)
+	nice -n 10 $(PY) -m lab.fuzz --seconds $(FUZZ_SECONDS)
 
 segloss: $(STAMP)
 	$(PY) -m lab segloss
+
+# label pages in the browser (PAGES: a folder, files or a urls.jsonl), saved in
+# training_data/pages/<site>/; label-auto writes the pages whose JSON-LD
+# articleBody labels them (SITE=name required)
+PAGES ?= training_data/pages
+label: $(STAMP)
+	$(PY) -m classifier label $(PAGES)
+
+label-auto: $(STAMP)
+	$(PY) -m classifier label --auto $(PAGES) --site $(SITE)
 
 explain: $(STAMP)
 	$(PY) -m classifier explain $(PAGE) -o reports/explain/page.html
