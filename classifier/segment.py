@@ -360,7 +360,7 @@ def choose_encoding(data: bytes, content_type: str | bytes | None = None) -> tup
     for encoding in declared:
         if encoding is None:
             continue
-        if encoding in SINGLE_BYTE and non_ascii and _fits(data, "utf-8"):
+        if non_ascii and encoding != "utf-8" and _is_utf8(data, encoding):
             return "utf-8", "mislabelled"
         if _fits(data, encoding):
             if mislabelled:
@@ -368,6 +368,17 @@ def choose_encoding(data: bytes, content_type: str | bytes | None = None) -> tup
             return encoding, "repaired" if _breaks(data, encoding) else None
         mislabelled = True
     return detect_encoding(data), "mislabelled" if mislabelled else "undeclared"
+
+
+def _is_utf8(data: bytes, declared: str) -> bool:
+    """Bytes declared ``declared`` that are UTF-8 all the same (a page saved as
+    UTF-8 that keeps its old ``<meta charset>``).  Under a single-byte
+    declaration, UTF-8 with stray bytes counts (:func:`_fits`); under a
+    multi-byte one (gb2312, Shift_JIS...), which reads most bytes without an
+    error, only valid UTF-8 does: legacy CJK text is almost never that."""
+    if declared in SINGLE_BYTE:
+        return _fits(data, "utf-8")
+    return not _breaks(data, "utf-8")
 
 
 def _breaks(data: bytes, encoding: str) -> bool:

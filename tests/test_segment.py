@@ -120,6 +120,24 @@ def test_shift_jis_bytes_without_declaration() -> None:
     assert texts(data) == [story]
 
 
+CHINESE = (
+    "\u5e02\u653f\u5e9c\u5468\u4e00\u5ba3\u5e03\uff0c\u65b0\u6865\u5c06\u4e8e\u4e94\u6708\u901a\u8f66\u3002"
+    * 4
+)
+
+
+def test_utf8_bytes_under_a_multibyte_declaration_are_utf8() -> None:
+    # a page saved as UTF-8 that kept its gb2312 meta: gb18030 would read the
+    # bytes without an error, as the wrong characters
+    data = page(f"<p>{CHINESE}</p>", head='<meta charset="gb2312">').encode("utf-8")
+    assert texts(data) == [CHINESE]
+
+
+def test_gb2312_bytes_under_their_declaration_stay_gb2312() -> None:
+    data = page(f"<p>{CHINESE}</p>", head='<meta charset="gb2312">').encode("gb2312")
+    assert texts(data) == [CHINESE]
+
+
 def test_http_header_charset_wins_over_guessing() -> None:
     text = "\u041c\u044d\u0440 \u0433\u043e\u0440\u043e\u0434\u0430 \u043e\u0442\u043a\u0440\u044b\u043b \u043c\u043e\u0441\u0442."
     data = page(f"<p>{text}</p>", head="").encode("cp1251")
