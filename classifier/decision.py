@@ -164,9 +164,7 @@ def article_share(p: np.ndarray, sizes: np.ndarray) -> float:
     return float(np.dot(p, sizes)) / total if total > 0 else 0.0
 
 
-def is_story(
-    keep: np.ndarray, p: np.ndarray, sizes: np.ndarray, min_share: float = STORY_MIN_ARTICLE_SHARE
-) -> bool:
-    """The page-type gate: something is kept and :func:`article_share` reaches
-    ``min_share`` (0 turns the gate off: any kept unit makes a story)."""
-    return bool(np.any(keep)) and article_share(p, sizes) >= min_share
+def is_story(keep: np.ndarray, share: float, min_share: float = STORY_MIN_ARTICLE_SHARE) -> bool:
+    """The page-type gate: something is kept and the page's :func:`article_share`
+    reaches ``min_share`` (0 turns the gate off: any kept unit makes a story)."""
+    return bool(np.any(keep)) and share >= min_share

@@ -202,7 +202,7 @@ class Extractor(LoadedModel):
         keep = decide(p_art, self.threshold, self.switch_cost)
         sizes = np.array([len(b.text) for b in page.blocks], dtype=float)
         share = article_share(p_art, sizes)
-        if not is_story(keep, p_art, sizes, self.min_article_share):
+        if not is_story(keep, share, self.min_article_share):
             keep[:] = False  # not a story page: a listing's fragments are not its text
         labels, probs = choose_labels(proba, self.labels, keep)
         title, title_idx = _title(page, keep)

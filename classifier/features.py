@@ -47,7 +47,7 @@ DEL_SENT_END = str.maketrans("", "", vocab.SENTENCE_END)
 # one CJK character, or a run of letters/digits in any other script
 CJK_CLASS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af"
 TOKEN = re.compile(f"[{CJK_CLASS}]|[^\\W_]+")
-_CJK_CHAR = re.compile(f"[{CJK_CLASS}]")
+CJK_CHAR = re.compile(f"[{CJK_CLASS}]")  # one CJK character
 # for story sizes, a CJK character counts as this many characters of a spaced
 # script: about a word is 2 characters in Japanese or Chinese, 6 in English
 CJK_CHAR_WEIGHT = 3
@@ -179,7 +179,7 @@ def tokens(text: str) -> list[str]:
 def story_chars(text: str) -> int:
     """The size of a text as characters of a spaced script, so that size limits
     treat scripts without spaces fairly (:data:`CJK_CHAR_WEIGHT`)."""
-    return len(text) + (CJK_CHAR_WEIGHT - 1) * len(_CJK_CHAR.findall(text))
+    return len(text) + (CJK_CHAR_WEIGHT - 1) * len(CJK_CHAR.findall(text))
 
 
 def text_features(text: str, link_chars: int = 0, n_links: int = 0) -> tuple[float, ...]:

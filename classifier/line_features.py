@@ -20,7 +20,7 @@ import numpy as np
 from . import vocab
 from .decision import max_region
 from .features import (
-    CJK_CLASS,
+    CJK_CHAR,
     DEL_DIGITS,
     DEL_PUNCT,
     DEL_SENT_END,
@@ -46,7 +46,6 @@ MAIN_SNIPPET_COST, MAIN_OTHER_COST = -2.0, -0.4
 FIRST_PROSE_CLIP = (-5, 20)
 
 _LETTER = re.compile(r"[^\W\d_]")
-_CJK = re.compile(f"[{CJK_CLASS}]")
 _SEPARATORS = str.maketrans("", "", "|•·»›/")
 # Datelines in any script: "Shillong, Jan 14:", "By A. Roy Tura, Oct 25:",
 # "Madrid, 14 ene (EFE).-", "नई दिल्ली, 14 जनवरी:", "(Reuters) -", "1月14日电".
@@ -133,7 +132,7 @@ def line_features(text: str, blank_before: bool = False) -> tuple[float, ...]:
     words = text.split()
     toks = TOKEN.findall(text)
     n_tok = max(len(toks), 1)
-    n_cjk = len(_CJK.findall(text))
+    n_cjk = len(CJK_CHAR.findall(text))
     n_sent = n_chars - len(text.translate(DEL_SENT_END))
     n_punct = n_chars - len(text.translate(DEL_PUNCT))
     n_digits = n_chars - len(text.translate(DEL_DIGITS))

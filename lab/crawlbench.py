@@ -16,6 +16,7 @@ import json
 import subprocess
 import sys
 import tempfile
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -39,27 +40,24 @@ REGIMES = {
 REPEATS = {"polite": 1, "unthrottled": 5}
 
 
+def scrapy_crawl(args: Sequence[str], settings: Mapping[str, object]) -> list[str]:
+    """The command line of ``scrapy crawl news ARGS -s NAME=VALUE...`` in this Python."""
+    cmd = [sys.executable, "-m", "scrapy", "crawl", "news", *args]
+    for name, value in settings.items():
+        cmd += ["-s", f"{name}={value}"]
+    return cmd
+
+
 def crawl_once(base_url: str, extra: list[str], classify: bool) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         stats_file = Path(tmp) / "stats.json"
-        cmd = [
-            sys.executable,
-            "-m",
-            "scrapy",
-            "crawl",
-            "news",
-            "-a",
-            f"url={base_url}/",
-            "-s",
-            f"NEWSFILTER_STATS_FILE={stats_file}",
-            "-s",
-            "LOG_LEVEL=ERROR",
-            "-s",
-            f"NEWSFILTER_CLASSIFY={classify}",
-            "-s",
-            "FEEDS={}",
-            *extra,
-        ]
+        settings = {
+            "NEWSFILTER_STATS_FILE": stats_file,
+            "LOG_LEVEL": "ERROR",
+            "NEWSFILTER_CLASSIFY": classify,
+            "FEEDS": "{}",
+        }
+        cmd = scrapy_crawl(["-a", f"url={base_url}/", *extra], settings)
         if not classify:
             cmd += ["-s", "ITEM_PIPELINES={}"]
         subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True, timeout=600)
@@ -158,12 +156,14 @@ def distributed_once(workers: int, copies: int = COPIES) -> dict[str, Any]:
         (work / "sites.toml").write_text(sites_toml([b for b, _ in served]), encoding="utf-8")
         procs = []
         for i in range(workers):
-            cmd = [sys.executable, "-m", "scrapy", "crawl", "news"]
-            cmd += ["-a", f"sites_file={work / 'sites.toml'}", "-O", str(work / f"feed{i}.jsonl")]
-            cmd += ["-s", f"NEWSFILTER_REDIS_URL={url}"]
-            cmd += ["-s", f"NEWSFILTER_STATS_FILE={work / f'stats{i}.json'}"]
-            for name, value in DISTRIBUTED_SETTINGS.items():
-                cmd += ["-s", f"{name}={value}"]
+            cmd = scrapy_crawl(
+                ["-a", f"sites_file={work / 'sites.toml'}", "-O", str(work / f"feed{i}.jsonl")],
+                {
+                    "NEWSFILTER_REDIS_URL": url,
+                    "NEWSFILTER_STATS_FILE": work / f"stats{i}.json",
+                    **DISTRIBUTED_SETTINGS,
+                },
+            )
             log = stack.enter_context(open(work / f"worker{i}.log", "wb"))
             procs.append(subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log))
         deadline = time.monotonic() + UP_TIMEOUT

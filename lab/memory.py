@@ -167,29 +167,16 @@ def _fault_site() -> Any:
 def crawl_command(base_url: str, tmp: Path, settings: Sequence[str]) -> list[str]:
     """``scrapy crawl news`` over the fault site: the soak's settings, a job
     directory, one feed and the stats file in ``tmp``, nothing in the project."""
+    from .crawlbench import scrapy_crawl
+
     feed = {(tmp / "feed.jsonl").as_uri(): {"format": "jsonlines"}}
-    return [
-        sys.executable,
-        "-m",
-        "scrapy",
-        "crawl",
-        "news",
-        "-a",
-        f"url={base_url}/",
-        *settings,
-        "-s",
-        "AUTOTHROTTLE_ENABLED=False",
-        "-s",
-        "DOWNLOAD_DELAY=0",
-        "-s",
-        "LOG_LEVEL=WARNING",
-        "-s",
-        f"JOBDIR={tmp / 'job'}",
-        "-s",
-        f"FEEDS={json.dumps(feed)}",
-        "-s",
-        f"NEWSFILTER_STATS_FILE={tmp / 'stats.json'}",
-    ]
+    quiet = {"AUTOTHROTTLE_ENABLED": False, "DOWNLOAD_DELAY": 0, "LOG_LEVEL": "WARNING"}
+    files = {
+        "JOBDIR": tmp / "job",
+        "FEEDS": json.dumps(feed),
+        "NEWSFILTER_STATS_FILE": tmp / "stats.json",
+    }
+    return scrapy_crawl(["-a", f"url={base_url}/", *settings], {**quiet, **files})
 
 
 def crawl_run(stories: int = CRAWL_STORIES, warm_up: int = CRAWL_WARM_UP) -> dict[str, Any]:

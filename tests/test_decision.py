@@ -147,13 +147,15 @@ def test_a_listing_with_kept_fragments_is_not_a_story() -> None:
     p = np.array([0.6] + [0.01] * 30)
     sizes = np.array([120] + [80] * 30)
     keep = p >= 0.5
-    assert keep.any() and article_share(p, sizes) < STORY_MIN_ARTICLE_SHARE
-    assert not is_story(keep, p, sizes)
-    assert is_story(keep, p, sizes, min_share=0.0)  # 0 turns the gate off
+    share = article_share(p, sizes)
+    assert keep.any() and share < STORY_MIN_ARTICLE_SHARE
+    assert not is_story(keep, share)
+    assert is_story(keep, share, min_share=0.0)  # 0 turns the gate off
 
 
 def test_a_story_among_chrome_is_a_story() -> None:
     p = arr(0.02, 0.9, 0.8, 0.95, 0.03, 0.02)
     sizes = arr(60, 400, 350, 500, 80, 200)
-    assert is_story(p >= 0.5, p, sizes)
-    assert not is_story(np.zeros(6, dtype=bool), p, sizes)  # nothing kept: no story
+    share = article_share(p, sizes)
+    assert is_story(p >= 0.5, share)
+    assert not is_story(np.zeros(6, dtype=bool), share)  # nothing kept: no story
