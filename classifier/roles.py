@@ -50,6 +50,10 @@ BYLINE_TOKENS = frozenset(
         "meta",
         "reporter",
         "writer",
+        "firma",
+        "fecha",
+        "datum",
+        "tanggal",
         "autor",
         "auteur",
         "penulis",
@@ -74,6 +78,12 @@ STANDFIRST_TOKENS = frozenset(
         "description",
         "strapline",
         "chapo",
+        "chapeau",
+        "synopsis",
+        "vorspann",
+        "entradilla",
+        "sumario",
+        "bajada",
     }
 )
 # "(Photo: X)", "Foto: Archivo", "Picture: X", "Image: Getty", "Crédit photo : X"
@@ -87,6 +97,29 @@ _BY = re.compile(r"^(?:by|por|von|par|oleh|na|da|di)\s+\S", re.IGNORECASE)
 _DATE = re.compile(
     r"\b\d{1,2}[:.]\d{2}\b|\b(?:19|20)\d{2}\b|\b\d{1,2}\s+\w{3,9}\.?\s+(?:19|20)\d{2}\b"
 )
+
+
+# a short lead line holding every word of an author name the page declares
+# (JSON-LD, meta author) is the byline
+_WORD = re.compile(r"\w+")
+
+
+def _words(text: str) -> set[str]:
+    return set(_WORD.findall(text.casefold()))
+
+
+def declared_authors(page: Page) -> list[set[str]]:
+    """The words of each author name the page declares (JSON-LD ``author``, meta author)."""
+    names: list[str] = []
+    for item in page.jsonld:
+        found = item.get("author")
+        for a in found if isinstance(found, list) else [found]:
+            name = a.get("name") if isinstance(a, dict) else a
+            if isinstance(name, str) and name.strip():
+                names.append(name)
+    if page.meta.get("author"):
+        names.append(page.meta["author"])
+    return [w for w in (_words(n) for n in names) if w]
 
 
 def _tokens_near(page: Page, element: int) -> set[str]:
@@ -118,6 +151,7 @@ def assign_roles(page: Page, keep: np.ndarray, title_index: int) -> list[str]:
     roles = [""] * len(page.blocks)
     lead_open = True  # before the story's first body paragraph
     lead_seen = 0
+    authors = declared_authors(page)
     for b in page.blocks:
         if not keep[b.index]:
             continue
@@ -136,8 +170,12 @@ def assign_roles(page: Page, keep: np.ndarray, title_index: int) -> list[str]:
         ):
             role = "caption"
         elif lead_open and lead_seen < LEAD_BLOCKS:
+            words = _words(text)
             if size <= BYLINE_MAX_CHARS and (
-                tokens & BYLINE_TOKENS or _BY.match(text) or (_DATE.search(text) and size < 60)
+                tokens & BYLINE_TOKENS
+                or _BY.match(text)
+                or (_DATE.search(text) and size < 60)
+                or any(name <= words for name in authors)
             ):
                 role = "byline"
             elif (
