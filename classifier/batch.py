@@ -28,20 +28,24 @@ import sys
 import threading
 import zlib
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
-from .segment import LIMITS, Limits, SegmentationError
+import numpy as np
+
+from .profile import PageKeys, SiteProfile
+from .segment import LIMITS, Limits, Page, SegmentationError, segment
 from .sources import PageInput, is_warc, iter_inputs, iter_pages
 
 if TYPE_CHECKING:
     import dask.bag
 
-    from .extract import Extractor
+    from .extract import Extraction, Extractor
 
 logger = logging.getLogger(__name__)
 
@@ -97,9 +101,15 @@ class Row:
     truncated: str = ""  # the limits the page hit (its row's `truncated`)
 
 
-def extract_row(extractor: Extractor, page: PageInput, with_blocks: bool = True) -> Row:
+def extract_row(
+    extractor: Extractor,
+    page: PageInput,
+    with_blocks: bool = True,
+    run: Callable[[Page], Extraction] | None = None,
+) -> Row:
     """The JSON line of one page: ``source``, ``url``, then the extraction or ``error``.
 
+    ``run`` classifies the segmented page (default: the extractor alone).
     Whatever the page raises becomes its ``error`` (:data:`PAGE_ERRORS`, or
     a bug, logged with its traceback at debug level): one page never stops
     the run."""
@@ -108,8 +118,8 @@ def extract_row(extractor: Extractor, page: PageInput, with_blocks: bool = True)
         row["error"] = page.error
     else:
         try:
-            data = page.read(extractor.limits.max_bytes)
-            result = extractor.extract(data, url=page.url, content_type=page.content_type)
+            seg = segment_input(extractor, page)
+            result = run(seg) if run is not None else extractor.extract_page(seg)
         except PAGE_ERRORS as exc:
             row["error"] = f"{type(exc).__name__}: {exc}"
         except Exception as exc:  # a bug: this page's error, not the run's end
@@ -124,6 +134,77 @@ def extract_row(extractor: Extractor, page: PageInput, with_blocks: bool = True)
         row.get("error"),
         row.get("truncated") or "",
     )
+
+
+def segment_input(extractor: Extractor, page: PageInput) -> Page:
+    """Read and segment one input within the extractor's limits."""
+    data = page.read(extractor.limits.max_bytes)
+    return segment(data, url=page.url, content_type=page.content_type, limits=extractor.limits)
+
+
+# --------------------------------------------------------------------------
+# site profiles: two passes over the inputs
+
+
+def site_of(page: PageInput, seg: Page) -> str:
+    """The site a page belongs to: the host of its URL (given, or its canonical
+    or og:url), else the folder its file is in (a WARC file: the WARC file)."""
+    for url in (page.url, seg.meta.get("canonical"), seg.meta.get("og:url")):
+        if url:
+            host = urlsplit(url.strip()).hostname
+            if host:
+                return host.removeprefix("www.")
+    path = page.path or Path(page.source.partition("#")[0])
+    return str(path.parent if page.path is not None else path)
+
+
+def extract_rows_by_site(
+    pages: Callable[[], Iterable[PageInput]], options: ExtractOptions | None = None
+) -> Iterator[Row]:
+    """The row of every page, in input order, each classified with its site's profile.
+
+    ``pages`` is called twice and must give the same inputs in the same order
+    both times (it is read twice, so nothing but each page's probabilities is
+    kept between the passes).  The first pass builds one
+    :class:`~classifier.profile.SiteProfile` a site (:func:`site_of`); the
+    second classifies every page with its site's complete profile.  Profiles
+    are order-free sums, so each page's row is the same whatever order the
+    inputs come in; a site with fewer than :data:`~classifier.profile.MIN_PAGES`
+    pages gives exactly the rows of extraction without profiles.  One process.
+    """
+    options = options or ExtractOptions()
+    extractor = options.extractor()
+    extractor.site_model  # noqa: B018 - a missing or stale site model stops the run here, once
+    col = extractor.labels.index("article")
+    profiles: dict[str, SiteProfile] = {}
+    first: list[tuple[str, np.ndarray] | None] = []
+    for page in pages():
+        if page.error is not None:
+            first.append(None)
+            continue
+        try:
+            seg = segment_input(extractor, page)
+            proba = extractor.probabilities(seg.blocks)
+        except Exception:  # the second pass meets it again and reports it in the page's row
+            first.append(None)
+            continue
+        site = site_of(page, seg)
+        profiles.setdefault(site, SiteProfile(site)).add(PageKeys.of(seg), proba[:, col])
+        first.append((site, proba))
+    for page, known in zip(pages(), first, strict=True):
+        if known is None:
+            yield extract_row(extractor, page, options.with_blocks)
+            continue
+        site, proba = known
+
+        def run(
+            seg: Page, site: str = site, proba: np.ndarray = proba, source: str = page.source
+        ) -> Extraction:
+            if len(proba) != len(seg.blocks):  # the input changed between the passes
+                raise SegmentationError(f"{source} changed while it was being read")
+            return extractor.extract_page(seg, proba, site=profiles[site])
+
+        yield extract_row(extractor, page, options.with_blocks, run)
 
 
 # --------------------------------------------------------------------------

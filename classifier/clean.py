@@ -12,10 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from .decision import ARTICLE, choose_labels, decide
 from .line_features import dump_matrix, prose_column
 from .lines import Dump, split_text
-from .model import LINE_MODEL, LoadedModel
+from .model import LINE_MODEL, LINE_SITE_MODEL, LoadedModel, SiteStage
+from .profile import SITE_THRESHOLD, PageKeys, SiteProfile
 from .segment import LIMITS, Limits
 
 # P(article) needed to keep a line.  Chosen on the dev half of the real
@@ -47,15 +50,49 @@ class LineCleaner(LoadedModel):
         model_path: Path | str = LINE_MODEL,
         threshold: float | None = None,
         limits: Limits = LIMITS,
+        site_model_path: Path | str = LINE_SITE_MODEL,
     ):
         super().__init__(model_path, threshold)
         self.limits = limits  # lines (max_blocks) and characters a line (max_block_chars)
+        self.site_model_path = Path(site_model_path)
+        self._site_model: SiteStage | None = None
 
-    def classify_dump(self, dump: Dump) -> list[LabelledLine]:
-        """Label every line of an already split :class:`~classifier.lines.Dump`."""
-        proba = self.probabilities(dump.lines)
+    @property
+    def site_model(self) -> SiteStage:
+        """The line model's site stage, loaded when first needed."""
+        if self._site_model is None:
+            self._site_model = SiteStage(self.site_model_path, self)
+        return self._site_model
+
+    def first_decision(self, proba: np.ndarray, prose: np.ndarray) -> np.ndarray:
+        """The line model's own keep/drop decisions (what the site stage sees)."""
+        return decide(proba[:, self.labels.index(ARTICLE)], self.threshold, prose=prose)
+
+    def classify_dump(
+        self,
+        dump: Dump,
+        proba: np.ndarray | None = None,
+        *,
+        site: SiteProfile | None = None,
+        keys: PageKeys | None = None,
+    ) -> list[LabelledLine]:
+        """Label every line of an already split :class:`~classifier.lines.Dump`
+        (``proba``: its line-model probabilities, if already known).  With the
+        :attr:`~classifier.profile.SiteProfile.ready` profile of its site
+        (holding this dump), the line model's site stage revises them first."""
+        if proba is None:
+            proba = self.probabilities(dump.lines)
+        prose = prose_column(dump_matrix(dump))
+        threshold = self.threshold
+        if site is not None and site.ready and dump.lines:
+            keys = keys if keys is not None else PageKeys.of_dump(dump)
+            kept = self.first_decision(proba, prose)
+            proba = self.site_model.revise(
+                proba, self.labels, site.features(keys, proba, self.labels, kept)
+            )
+            threshold = SITE_THRESHOLD
         p_art = proba[:, self.labels.index(ARTICLE)]
-        keep = decide(p_art, self.threshold, prose=prose_column(dump_matrix(dump)))
+        keep = decide(p_art, threshold, prose=prose)
         labels, probs = choose_labels(proba, self.labels, keep)
         return [
             LabelledLine(line.text, label, round(prob, 4), round(float(p), 4), line.lineno)

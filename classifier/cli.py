@@ -41,7 +41,7 @@ def _exit_code(total: int, failures: int) -> int:
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
-    from .batch import ExtractOptions, extract_rows
+    from .batch import ExtractOptions, extract_rows, extract_rows_by_site
     from .sources import InputStats, is_warc, iter_inputs, iter_pages
 
     options = ExtractOptions(
@@ -55,12 +55,24 @@ def cmd_extract(args: argparse.Namespace) -> int:
     )
     files = list(iter_inputs(args.paths))
     stats = InputStats()
-    pages = iter_pages(files, url=args.url, stats=stats)
     # the number of pages is known up front unless a WARC file is among the inputs
     total_known = None if any(is_warc(f) for f in files) else len(files)
+    if args.site_profile:
+        if args.jobs != 1:
+            logger.warning("--site-profile runs in one process; -j is ignored")
+        passes = 0
+
+        def both_passes() -> Iterator[Any]:
+            nonlocal passes
+            passes += 1
+            return iter_pages(files, url=args.url, stats=stats if passes == 1 else None)
+
+        rows = extract_rows_by_site(both_passes, options)
+    else:
+        rows = extract_rows(iter_pages(files, url=args.url, stats=stats), options, jobs=args.jobs)
     failures = total = 0
     with _output(args.output) as out, _progress(args, total_known) as bar:
-        for row in extract_rows(pages, options, jobs=args.jobs):
+        for row in rows:
             total += 1
             if row.error is not None:
                 failures += 1
@@ -183,19 +195,42 @@ def cmd_clean_text(args: argparse.Namespace) -> int:
     from .clean import LineCleaner
     from .lines import TextDecodeError, split_text
     from .model import LINE_MODEL
+    from .profile import PageKeys, SiteProfile
     from .segment import truncation
     from .sources import iter_text_sources, read_text
 
     limits = _limits(args)
     cleaner = LineCleaner(args.model or LINE_MODEL, threshold=args.threshold, limits=limits)
+    sources = list(iter_text_sources(args.paths))
+    profiles: dict[str, SiteProfile] = {}
+    known: dict[int, tuple[str, Any]] = {}  # input -> (site, probabilities) of the first pass
+    if args.site_profile:
+        # first pass: one profile a site (the folder of the dump); stdin is its own site
+        cleaner.site_model  # noqa: B018 - a missing or stale site model stops here, once
+        col = cleaner.labels.index("article")
+        for k, (name, path) in enumerate(sources):
+            if path is None:
+                continue
+            try:
+                dump = split_text(read_text(path, limits.max_bytes)[0], name, limits)
+                proba = cleaner.probabilities(dump.lines)
+            except Exception:  # the second pass meets it again and reports it
+                continue
+            site = str(path.parent)
+            profiles.setdefault(site, SiteProfile(site)).add(PageKeys.of_dump(dump), proba[:, col])
+            known[k] = (site, proba)
     total = failures = 0
     with _output(args.output) as out:
-        for name, path in iter_text_sources(args.paths):
+        for k, (name, path) in enumerate(sources):
             total += 1
             try:
                 text, cut = read_text(path, limits.max_bytes)
                 dump = split_text(text, name, limits)
-                lines = cleaner.classify_dump(dump)
+                if k in known and len(known[k][1]) == len(dump.lines):
+                    site, proba = known[k]
+                    lines = cleaner.classify_dump(dump, proba, site=profiles[site])
+                else:
+                    lines = cleaner.classify_dump(dump)
             except Exception as exc:  # one input's error, whatever it is; the run goes on
                 failures += 1
                 message = f"{type(exc).__name__}: {exc}"
@@ -229,11 +264,12 @@ def cmd_clean_text(args: argparse.Namespace) -> int:
 
 def cmd_check_data(args: argparse.Namespace) -> int:
     from .lines import check_dumps
-    from .training import TRAINING_DIR, load_pages
+    from .training import SITES, TRAINING_DIR, load_pages
 
     root = Path(args.data) if args.data else TRAINING_DIR
     pages, errors = load_pages(root)
-    errors += check_dumps(root)[1]
+    sites, site_errors = load_pages(root, folder=SITES)
+    errors += site_errors + check_dumps(root)[1]
     for err in errors:
         print(err, file=sys.stderr)
     layouts = {p.layout for p in pages}
@@ -246,26 +282,34 @@ def cmd_check_data(args: argparse.Namespace) -> int:
         + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
         + (f"; {len(errors)} error(s)" if errors else "")
     )
+    if sites:
+        print(
+            f"{len(sites)} site page(s) in {len({p.layout for p in sites})} site(s) "
+            f"({SITES}/, for the site stages)"
+        )
     return 1 if errors else 0
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from .model import BLOCK_MODEL, LINE_MODEL
+    from .model import BLOCK_MODEL, LINE_MODEL, LINE_SITE_MODEL, SITE_MODEL
     from .training import TRAINING_DIR, DataError, train, train_lines
 
     root = Path(args.data) if args.data else TRAINING_DIR
     out_dir = Path(args.output_dir) if args.output_dir else None
+
+    def where(path: Path) -> Path:
+        return out_dir / path.name if out_dir else path
+
     try:
-        card = train(
-            root, out_dir / BLOCK_MODEL.name if out_dir else BLOCK_MODEL, evaluate=not args.no_cv
-        )
+        card = train(root, where(BLOCK_MODEL), evaluate=not args.no_cv, site_out=where(SITE_MODEL))
         print(
             f"trained on {card['n_blocks']} blocks, {card['n_pages']} pages, "
             f"{len(card['layouts'])} layouts -> {card['file']} ({card['model_version']})"
         )
         _print_cv(card, "blocks")
+        _print_site(card["site_model"])
         lc = train_lines(
-            root, out_dir / LINE_MODEL.name if out_dir else LINE_MODEL, evaluate=not args.no_cv
+            root, where(LINE_MODEL), evaluate=not args.no_cv, site_out=where(LINE_SITE_MODEL)
         )
     except DataError as exc:
         print(exc, file=sys.stderr)
@@ -275,7 +319,23 @@ def cmd_train(args: argparse.Namespace) -> int:
         f"({lc['model_version']})"
     )
     _print_cv(lc, "lines")
+    _print_site(lc["site_model"])
     return 0
+
+
+def _print_site(card: dict[str, Any]) -> None:
+    if not card:
+        print("  no site stage: no layout folder has enough pages to learn one from")
+        return
+    cv = card.get("cv_metrics") or {}
+    print(f"  site stage -> {card['file']} ({card['model_version']})", end="")
+    if cv:
+        print(
+            f": story F1 {cv['story_f1_first_stage']:.3f} without the profile, "
+            f"{cv['story_f1_site_stage']:.3f} with (layout-grouped, leave-one-page-out profiles)"
+        )
+    else:
+        print()
 
 
 def _print_cv(card: dict[str, Any], unit: str) -> None:
@@ -304,6 +364,8 @@ def _roles(value: str) -> tuple[str, ...]:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .profile import MIN_PAGES
+
     parser = argparse.ArgumentParser(
         prog="python -m classifier", description="Keep the story, drop teasers and chrome."
     )
@@ -353,6 +415,13 @@ def build_parser() -> argparse.ArgumentParser:
         "is a listing and yields no text (default: the model's, 0.05; 0: off)",
     )
     p.add_argument("--model", help="model file (default: the shipped block model)")
+    p.add_argument(
+        "--site-profile",
+        action="store_true",
+        help="two passes: profile each site's pages (site: the URL's host, else the file's "
+        "folder), then classify every page with its site's profile; sites of fewer than "
+        f"{MIN_PAGES} pages are classified page by page; one process",
+    )
     p.add_argument("--no-blocks", action="store_true", help="omit the per-block list")
     p.add_argument("--limit", type=_limit, action="append", metavar="NAME=N", help=_limit_help())
     p.set_defaults(func=cmd_extract)
@@ -385,6 +454,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", help="output file (default: stdout)")
     p.add_argument("--threshold", type=float, help="P(article) needed to keep a line")
     p.add_argument("--model", help="line model file (default: the shipped line model)")
+    p.add_argument(
+        "--site-profile",
+        action="store_true",
+        help="two passes: profile the dumps of each folder (a folder is a site), then clean "
+        "every dump with its site's profile: lines repeated across a site's dumps are "
+        f"evidence for noise; folders of fewer than {MIN_PAGES} dumps are cleaned one by one",
+    )
     p.add_argument(
         "--limit",
         type=_limit,

@@ -9,7 +9,7 @@ once and do more with the tree).
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,8 @@ from .decision import (
     is_story,
 )
 from .features import story_chars, tokens
-from .model import BLOCK_MODEL, LoadedModel
+from .model import BLOCK_MODEL, SITE_MODEL, LoadedModel, SiteStage
+from .profile import SITE_THRESHOLD, PageKeys, SiteProfile
 from .roles import assign_roles
 from .segment import LIMITS, Limits, Page, clean_title, segment, truncation
 
@@ -166,9 +167,12 @@ class Extractor(LoadedModel):
         include: Iterable[str] = (),
         limits: Limits = LIMITS,
         min_article_share: float | None = None,
+        site_model_path: Path | str = SITE_MODEL,
     ) -> None:
         super().__init__(model_path, threshold)
         self.limits = limits
+        self.site_model_path = Path(site_model_path)
+        self._site_model: SiteStage | None = None
         # the page-type gate (classifier.decision.is_story); 0 turns it off
         self.min_article_share = float(
             min_article_share
@@ -194,12 +198,47 @@ class Extractor(LoadedModel):
             segment(html, url=url, content_type=content_type, limits=self.limits)
         )
 
-    def extract_page(self, page: Page, proba: np.ndarray | None = None) -> Extraction:
-        """Classify a segmented page (``proba``: its probabilities, if already known)."""
+    @property
+    def site_model(self) -> SiteStage:
+        """The site stage, loaded when first needed."""
+        if self._site_model is None:
+            self._site_model = SiteStage(self.site_model_path, self)
+        return self._site_model
+
+    def site_probabilities(
+        self, page: Page, proba: np.ndarray, site: SiteProfile, keys: PageKeys | None = None
+    ) -> np.ndarray:
+        """The block model's ``proba`` revised by the site stage over ``site``'s
+        evidence (``site`` must hold the page; its own part is left out)."""
+        if not len(page.blocks):
+            return proba
+        keys = keys if keys is not None else PageKeys.of(page)
+        kept = decide(proba[:, self.labels.index(ARTICLE)], self.threshold, self.switch_cost)
+        X = site.features(keys, proba, self.labels, kept)
+        return self.site_model.revise(proba, self.labels, X)
+
+    def extract_page(
+        self,
+        page: Page,
+        proba: np.ndarray | None = None,
+        *,
+        site: SiteProfile | None = None,
+        keys: PageKeys | None = None,
+    ) -> Extraction:
+        """Classify a segmented page (``proba``: its block-model probabilities,
+        if already known).  With the profile of its ``site`` (holding this page,
+        :attr:`~classifier.profile.SiteProfile.ready`), the site stage revises
+        them first; without one, or before it is ready, the block model decides
+        alone, exactly as for a single page."""
         if proba is None:
             proba = self.probabilities(page.blocks)
+        threshold, switch_cost = self.threshold, self.switch_cost
+        if site is not None and site.ready:
+            proba = self.site_probabilities(page, proba, site, keys)
+            # the site stage saw the first stage's smoothed decision: no second smoothing
+            threshold, switch_cost = SITE_THRESHOLD, 0.0
         p_art = proba[:, self.labels.index(ARTICLE)]
-        keep = decide(p_art, self.threshold, self.switch_cost)
+        keep = decide(p_art, threshold, switch_cost)
         sizes = np.array([len(b.text) for b in page.blocks], dtype=float)
         share = article_share(p_art, sizes)
         if not is_story(keep, share, self.min_article_share):
@@ -248,6 +287,22 @@ class Extractor(LoadedModel):
             article_share=round(share, 4),
             truncated=truncation(page.truncated),
         )
+
+
+def extract_site(extractor: Extractor, pages: Sequence[Page]) -> list[Extraction]:
+    """Extract the pages of one site with its profile: the profile of all of
+    them first, then each page classified with it (a site with fewer than
+    :data:`~classifier.profile.MIN_PAGES` pages: each page alone)."""
+    col = extractor.labels.index(ARTICLE)
+    probas = [extractor.probabilities(p.blocks) for p in pages]
+    keys = [PageKeys.of(p) for p in pages]
+    site = SiteProfile()
+    for k, proba in zip(keys, probas, strict=True):
+        site.add(k, proba[:, col])
+    return [
+        extractor.extract_page(p, proba, site=site, keys=k)
+        for p, proba, k in zip(pages, probas, keys, strict=True)
+    ]
 
 
 _DEFAULT: Extractor | None = None

@@ -52,12 +52,16 @@ from sklearn.pipeline import Pipeline
 from skops.io.exceptions import UntrustedTypesFoundException
 from threadpoolctl import threadpool_limits
 
-from . import features, line_features
+from . import features, line_features, profile
 from .segment import LABELS
 
 MODEL_DIR = Path(__file__).resolve().parent / "models"
 BLOCK_MODEL = MODEL_DIR / "block_model.skops"
 LINE_MODEL = MODEL_DIR / "line_model.skops"
+# the second stages over site-profile evidence (classifier.profile), of the
+# block model and of the line model
+SITE_MODEL = MODEL_DIR / "site_model.skops"
+LINE_SITE_MODEL = MODEL_DIR / "line_site_model.skops"
 RETRAIN_HINT = "run `make train` (or `python -m classifier train`) to rebuild it"
 TRACKED_PACKAGES = ("scikit-learn", "numpy", "scipy", "skops", "selectolax")
 # The types a model file may hold beyond those skops trusts by default
@@ -67,6 +71,7 @@ TRACKED_PACKAGES = ("scikit-learn", "numpy", "scipy", "skops", "selectolax")
 TRUSTED_TYPES = (
     "classifier.features.BlockFeatures",
     "classifier.line_features.LineFeatures",
+    "classifier.profile.SiteFeatures",
     "classifier.model.GroupedBooster",
     "sklearn.calibration._CalibratedClassifier",
     "sklearn.model_selection._split.GroupKFold",
@@ -83,6 +88,15 @@ BLOCK_BOOSTER: dict[str, Any] = {
     "min_samples_leaf": 30,
     "l2_regularization": 1.0,
     "max_features": 0.5,
+}
+# The site stage: a dozen dense features over the first stage's output; small trees.
+SITE_BOOSTER: dict[str, Any] = {
+    "max_iter": 150,
+    "learning_rate": 0.08,
+    "max_leaf_nodes": 15,
+    "min_samples_leaf": 40,
+    "l2_regularization": 1.0,
+    "monotonic_cst": [profile.SITE_MONOTONIC.get(n, 0) for n in profile.SITE_FEATURES],
 }
 # The line booster: lines carry fewer, noisier features; smaller trees.
 LINE_BOOSTER: dict[str, Any] = {
@@ -227,13 +241,19 @@ def build_line_pipeline(**overrides: Any) -> Pipeline:
     return _build(line_features.LineFeatures(), LINE_BOOSTER, overrides)
 
 
+def build_site_pipeline(**overrides: Any) -> Pipeline:
+    """The site stage (:mod:`classifier.profile`): first-stage probabilities
+    and site-profile evidence in, revised probabilities out."""
+    return _build(profile.SiteFeatures(), SITE_BOOSTER, overrides)
+
+
 def _build(step: TransformerMixin, booster: dict[str, Any], overrides: dict[str, Any]) -> Pipeline:
     own = {k: overrides.pop(k) for k in ("calibration_folds", "random_state") if k in overrides}
     return build_pipeline(step, {**booster, **overrides}, **own)
 
 
 def fit_grouped(
-    pipeline: Pipeline, X: Sequence[Any], y: np.ndarray, groups: np.ndarray
+    pipeline: Pipeline, X: Sequence[Any] | np.ndarray, y: np.ndarray, groups: np.ndarray
 ) -> Pipeline:
     """``pipeline.fit(X, y, groups=groups)`` with metadata routing on for the call."""
     with sklearn.config_context(enable_metadata_routing=True):
@@ -400,10 +420,15 @@ def load_model(path: Path) -> tuple[Any, dict[str, Any]]:
 
 
 # the feature names each kind of model is built on, by the card's "kind"
-FEATURE_NAMES = {"block": features.FEATURE_NAMES, "line": line_features.FEATURE_NAMES}
-FEATURE_STEPS: dict[str, type[features.DocumentFeatures]] = {
+FEATURE_NAMES = {
+    "block": features.FEATURE_NAMES,
+    "line": line_features.FEATURE_NAMES,
+    "site": profile.SITE_FEATURES,
+}
+FEATURE_STEPS: dict[str, type[Any]] = {
     "block": features.BlockFeatures,
     "line": line_features.LineFeatures,
+    "site": profile.SiteFeatures,
 }
 
 
@@ -427,12 +452,17 @@ def check_pipeline(path: Path, model: Any, kind: str) -> None:
         )
 
 
+# the labels each kind of model predicts
+KIND_LABELS = {"block": LABELS, "line": LABELS, "site": profile.SITE_LABELS}
+
+
 def check_card(path: Path, card: dict[str, Any]) -> None:
     """Refuse a model whose card's labels or feature names differ from this code's."""
-    if list(card.get("labels", ())) != list(LABELS):
+    want = KIND_LABELS.get(card.get("kind", "block"), LABELS)
+    if list(card.get("labels", ())) != list(want):
         raise ModelError(
             f"model {path} predicts labels {card.get('labels')}, this code expects "
-            f"{list(LABELS)}; {RETRAIN_HINT}"
+            f"{list(want)}; {RETRAIN_HINT}"
         )
     kind = card.get("kind", "block")
     expected = FEATURE_NAMES.get(kind)
@@ -470,8 +500,36 @@ class LoadedModel:
         )
         self.model_version = str(self.card.get("model_version", ""))
 
-    def probabilities(self, units: Sequence[Any]) -> np.ndarray:
+    def probabilities(self, units: Sequence[Any] | np.ndarray) -> np.ndarray:
         """P(label) for every unit of one document, columns in ``self.labels`` order."""
         if not len(units):
             return np.zeros((0, len(self.labels)))
         return self.model.predict_proba(units)
+
+
+class SiteStage(LoadedModel):
+    """A site stage (:mod:`classifier.profile`) loaded beside its first stage
+    (the block or the line model), checked to be trained over that very model."""
+
+    def __init__(self, model_path: Path | str, first: LoadedModel) -> None:
+        super().__init__(model_path)
+        over = self.card.get("first_stage_version")
+        if over != first.model_version:
+            raise ModelError(
+                f"site model {model_path} was trained over {over}, this is "
+                f"{first.model_version}; {RETRAIN_HINT} (it rebuilds both)"
+            )
+
+    def revise(self, proba: np.ndarray, labels: Sequence[str], X: np.ndarray) -> np.ndarray:
+        """The first stage's ``proba`` (columns in ``labels`` order) with
+        P(article) from this stage over the site features ``X``; teaser and
+        chrome share the rest as the first stage divided them."""
+        p_art = self.probabilities(X)[:, self.labels.index("article")]
+        art = list(labels).index("article")
+        noise = proba.copy()
+        noise[:, art] = 0.0
+        total = noise.sum(axis=1, keepdims=True)
+        split = np.divide(noise, total, out=np.full_like(noise, 0.5), where=total > 0)
+        revised = split * (1.0 - p_art)[:, None]
+        revised[:, art] = p_art
+        return revised

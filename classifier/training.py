@@ -26,6 +26,8 @@ from sklearn.pipeline import Pipeline
 
 from .clean import DEFAULT_THRESHOLD as LINE_THRESHOLD
 from .clean import THRESHOLD_NOTE as LINE_THRESHOLD_NOTE
+from .decision import decide
+from .line_features import dump_matrix, prose_column
 from .lines import Dump, Line, check_dumps, dump_files, dump_from_pairs, flatten_page
 from .metrics import fulltext_page, fulltext_summary
 from .model import (
@@ -34,9 +36,19 @@ from .model import (
     LINE_MODEL,
     build_block_pipeline,
     build_line_pipeline,
+    build_site_pipeline,
     fit_grouped,
     save_model,
     single_threaded,
+)
+from .profile import (
+    MIN_PAGES,
+    SITE_FEATURES,
+    SITE_LABELS,
+    SITE_THRESHOLD,
+    PageKeys,
+    SiteProfile,
+    site_matrix,
 )
 from .segment import LABELS, Block, Page, SegmentationError, segment
 
@@ -60,8 +72,12 @@ class DataError(ValueError):
     """Training data that breaks the labelling rules; names file and line."""
 
 
-def page_files(root: Path = TRAINING_DIR) -> list[Path]:
-    return sorted((root / "pages").glob("*/*.html"))
+PAGES = "pages"  # labelled pages: the block and line models (and the site stages)
+SITES = "sites"  # labelled multi-page sites: the site stages only
+
+
+def page_files(root: Path = TRAINING_DIR, folder: str = PAGES) -> list[Path]:
+    return sorted((root / folder).glob("*/*.html"))
 
 
 def check_page(path: Path, page: Page) -> list[str]:
@@ -86,12 +102,13 @@ def check_page(path: Path, page: Page) -> list[str]:
 
 
 def load_pages(
-    root: Path = TRAINING_DIR, *, strict: bool = True
+    root: Path = TRAINING_DIR, *, strict: bool = True, folder: str = PAGES
 ) -> tuple[list[LabelledPage], list[str]]:
-    """Read and segment every training page; return pages and errors."""
+    """Read and segment every training page of ``folder`` (``pages`` or
+    ``sites``, which may be missing); return pages and errors."""
     pages, errors = [], []
-    files = page_files(root)
-    if not files:
+    files = page_files(root, folder)
+    if not files and folder == PAGES:
         errors.append(f"{root / 'pages'}: no labelled pages (*/ *.html) found")
     for path in files:
         try:
@@ -119,6 +136,11 @@ def _files_hash(root: Path, files: list[Path]) -> str:
 def data_hash(root: Path = TRAINING_DIR) -> str:
     """SHA-256 over the training pages and the config, by relative path and bytes."""
     return _files_hash(root, page_files(root))
+
+
+def site_data_hash(root: Path = TRAINING_DIR) -> str:
+    """SHA-256 over everything the site stages learn from: pages, sites, dumps, config."""
+    return _files_hash(root, page_files(root) + page_files(root, SITES) + dump_files(root))
 
 
 def read_config(root: Path = TRAINING_DIR) -> dict[str, Any]:
@@ -173,31 +195,51 @@ def grouped_splits(
     return list(GroupKFold(n_splits=n).split(np.zeros(len(groups)), groups=groups))
 
 
-def fit(build: Builder, units: Sequence[Any], labels: np.ndarray, groups: np.ndarray) -> Pipeline:
+def in_labels_order(model: Pipeline, units: Sequence[Any]) -> np.ndarray:
+    """A fitted model's probabilities of ``units``, columns in LABELS order."""
+    if not len(units):
+        return np.zeros((0, len(LABELS)))
+    proba = model.predict_proba(units)
+    classes = [str(c) for c in model.classes_]
+    return proba[:, [classes.index(lab) for lab in LABELS]]
+
+
+def fit(
+    build: Builder, units: Sequence[Any] | np.ndarray, labels: np.ndarray, groups: np.ndarray
+) -> Pipeline:
     """A fresh pipeline fitted with layout-grouped calibration."""
     folds = min(CALIBRATION_FOLDS, len(set(groups)))
     return fit_grouped(build(calibration_folds=folds), units, labels, groups)
 
 
 def out_of_fold(
-    build: Builder, units: Sequence[Any], labels: np.ndarray, groups: np.ndarray
+    build: Builder,
+    units: Sequence[Any] | np.ndarray,
+    labels: np.ndarray,
+    groups: np.ndarray,
+    names: Sequence[str] = LABELS,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Out-of-fold predicted labels and P(article), grouped by layout."""
+    """Out-of-fold predicted labels and probabilities (columns in ``names``
+    order, :data:`~classifier.segment.LABELS` by default), grouped by layout."""
     predicted = np.empty(len(labels), dtype=object)
-    p_article = np.zeros(len(labels))
+    out = np.zeros((len(labels), len(names)))
     for train_idx, test_idx in grouped_splits(groups):
         model = fit(build, [units[i] for i in train_idx], labels[train_idx], groups[train_idx])
         proba = model.predict_proba([units[i] for i in test_idx])
-        classes = np.asarray(model.classes_, dtype=object)
-        predicted[test_idx] = classes[proba.argmax(axis=1)]
-        p_article[test_idx] = proba[:, list(classes).index("article")]
-    return predicted, p_article
+        classes = [str(c) for c in model.classes_]
+        for k, lab in enumerate(names):
+            if lab in classes:
+                out[test_idx, k] = proba[:, classes.index(lab)]
+    predicted[:] = np.asarray(names, dtype=object)[out.argmax(axis=1)]
+    return predicted, out
 
 
-def cv_report(labels: np.ndarray, predicted: np.ndarray, groups: np.ndarray) -> dict[str, Any]:
+def cv_report(
+    labels: np.ndarray, predicted: np.ndarray, groups: np.ndarray, names: Sequence[str] = LABELS
+) -> dict[str, Any]:
     """Per-class precision/recall/F1, accuracy and confusion of out-of-fold predictions."""
     p, r, f, s = precision_recall_fscore_support(
-        labels, predicted, labels=list(LABELS), zero_division=0
+        labels, predicted, labels=list(names), zero_division=0
     )
     return {
         "per_class": {
@@ -207,10 +249,10 @@ def cv_report(labels: np.ndarray, predicted: np.ndarray, groups: np.ndarray) -> 
                 "f1": round(float(f[i]), 4),
                 "support": int(s[i]),
             }
-            for i, lab in enumerate(LABELS)
+            for i, lab in enumerate(names)
         },
         "accuracy": round(float(np.mean(predicted == labels)), 4),
-        "confusion": confusion_matrix(labels, predicted, labels=list(LABELS)).tolist(),
+        "confusion": confusion_matrix(labels, predicted, labels=list(names)).tolist(),
         "grouped_by": "layout",
         "folds": len(grouped_splits(groups)),
     }
@@ -224,21 +266,36 @@ def _check_labels(root: Path, labels: np.ndarray, groups: np.ndarray, unit: str)
         raise DataError(f"{root}: no {unit} labelled {', '.join(sorted(missing))}")
 
 
-def _card(kind: str, model: Pipeline, labels: np.ndarray, groups: np.ndarray) -> dict[str, Any]:
-    """The card fields both models share."""
+def _card(
+    kind: str,
+    model: Pipeline,
+    labels: np.ndarray,
+    groups: np.ndarray,
+    names: Sequence[str] = LABELS,
+) -> dict[str, Any]:
+    """The card fields every model shares."""
     return {
         "kind": kind,
-        "labels": list(LABELS),
+        "labels": list(names),
         "layouts": sorted(set(groups)),
-        "label_counts": {lab: int(np.sum(labels == lab)) for lab in LABELS},
+        "label_counts": {lab: int(np.sum(labels == lab)) for lab in names},
         "feature_names": list(model.named_steps["features"].get_feature_names_out()),
     }
 
 
 def train(
-    root: Path = TRAINING_DIR, out: Path = BLOCK_MODEL, *, evaluate: bool = True
+    root: Path = TRAINING_DIR,
+    out: Path = BLOCK_MODEL,
+    *,
+    evaluate: bool = True,
+    site_out: Path | None = None,
 ) -> dict[str, Any]:
-    """Train the block model from ``root``; write model and card; return the card."""
+    """Train the block model from ``root``; write model and card; return the card.
+
+    With ``site_out``, also its site stage (:func:`train_site`), written
+    there; it needs the block model's out-of-fold probabilities, so those are
+    computed even when ``evaluate`` is off.
+    """
     single_threaded()
     pages, errors = load_pages(root)
     if errors:
@@ -249,9 +306,11 @@ def train(
         "training on %d blocks from %d pages, %d layouts", len(blocks), len(pages), len(set(groups))
     )
     metrics = {}
-    if evaluate:
-        predicted, _ = out_of_fold(build_block_pipeline, blocks, labels, groups)
-        metrics = cv_report(labels, predicted, groups)
+    oof = None
+    if evaluate or site_out is not None:
+        predicted, oof = out_of_fold(build_block_pipeline, blocks, labels, groups)
+        if evaluate:
+            metrics = cv_report(labels, predicted, groups)
     model = fit(build_block_pipeline, blocks, labels, groups)
     config = read_config(root)
     card = {
@@ -264,13 +323,184 @@ def train(
         "n_blocks": len(blocks),
         "cv_metrics": metrics,
     }
+    card = save_model(model, out, card)
+    if site_out is not None and oof is not None:
+        sites, site_errors = load_pages(root, folder=SITES)
+        if site_errors:
+            raise DataError("training data has errors:\n" + "\n".join(site_errors))
+        # the sites' pages were never trained on: the model's own probabilities
+        # for them are out of sample, like the out-of-fold ones of the pages
+        every = pages + sites
+        proba = np.vstack([oof] + [in_labels_order(model, lp.page.blocks) for lp in sites])
+        card["site_model"] = train_site(
+            [PageKeys.of(lp.page) for lp in every],
+            [lp.page.blocks for lp in every],
+            [lp.layout for lp in every],
+            proba,
+            block_rule(card),
+            site_out,
+            {**card, "training_data_sha256": site_data_hash(root)},
+            evaluate=evaluate,
+        )
+    return card
+
+
+# layouts with fewer pages than this give no site-stage training rows (a
+# profile of one other page says little)
+SITE_MIN_LAYOUT_PAGES = 3
+# folders of at least twice this many documents are also sampled in halves
+SITE_SUBSET_MIN = 4
+
+
+FirstRule = Callable[[int, np.ndarray], np.ndarray]  # (document, proba) -> kept
+
+
+def site_rows(
+    keys: list[PageKeys],
+    units: list[list[Any]],
+    layouts: list[str],
+    proba: np.ndarray,
+    rule: FirstRule,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Site-stage features of every unit (block or line) of every document
+    whose layout has at least :data:`SITE_MIN_LAYOUT_PAGES` documents, each
+    document's profile built from its layout's documents (leave-one-out:
+    :func:`classifier.profile.site_matrix` takes the document's own part out).
+
+    ``keys`` and ``units`` (objects with ``label``) per document, ``proba``
+    the first stage's out-of-fold probabilities of all units in order,
+    ``rule`` the first stage's decision over one document's probabilities.
+    Returns X, binary labels (:data:`SITE_LABELS`), layouts, document index
+    and instance (a document scored within one profile).
+    """
+    starts = np.cumsum([0] + [len(u) for u in units])
+    by_layout: dict[str, list[int]] = {}
+    for k, layout in enumerate(layouts):
+        by_layout.setdefault(layout, []).append(k)
+    xs: list[np.ndarray] = []
+    ys: list[np.ndarray] = []
+    gs: list[np.ndarray] = []
+    ks: list[np.ndarray] = []
+    inst: list[np.ndarray] = []  # one id a (profile, document) pair
+    p_col = list(LABELS).index("article")
+    groups: list[tuple[str, list[int]]] = []
+    for layout in sorted(by_layout):
+        members = by_layout[layout]
+        if len(members) < SITE_MIN_LAYOUT_PAGES:
+            continue
+        groups.append((layout, members))
+        if len(members) >= 2 * SITE_SUBSET_MIN:
+            # a site's smaller samples too (its even and its odd pages): a box
+            # on a few pages of a big site is then seen on one or two others
+            groups += [(layout, members[0::2]), (layout, members[1::2])]
+    for layout, members in groups:
+        site = SiteProfile(layout)
+        for k in members:
+            site.add(keys[k], proba[starts[k] : starts[k + 1], p_col])
+        for k in members:
+            part = proba[starts[k] : starts[k + 1]]
+            xs.append(site_matrix(site, keys[k], part, LABELS, rule(k, part)))
+            ys.append(np.array([SITE_LABELS[u.label != "article"] for u in units[k]], dtype=object))
+            gs.append(np.full(len(part), layout, dtype=object))
+            ks.append(np.full(len(part), k))
+            inst.append(np.full(len(part), len(inst)))
+    if not xs:
+        empty = np.zeros(0)
+        return np.zeros((0, len(SITE_FEATURES))), empty, empty, empty, empty
+    return (
+        np.vstack(xs),
+        np.concatenate(ys),
+        np.concatenate(gs),
+        np.concatenate(ks),
+        np.concatenate(inst),
+    )
+
+
+def block_rule(card: dict[str, Any]) -> FirstRule:
+    """The block model's decision rule, as its card sets it."""
+    threshold, switch_cost = float(card["threshold"]), float(card.get("switch_cost", 0.0))
+    col = list(LABELS).index("article")
+    return lambda _k, proba: decide(proba[:, col], threshold, switch_cost)
+
+
+def line_rule(docs: list[Dump]) -> FirstRule:
+    """The line model's decision rule (threshold and prose hysteresis) per dump."""
+    col = list(LABELS).index("article")
+    return lambda k, proba: decide(
+        proba[:, col], LINE_THRESHOLD, prose=prose_column(dump_matrix(docs[k]))
+    )
+
+
+def _story_f1(
+    units: list[list[Any]],
+    doc_of: np.ndarray,
+    instance: np.ndarray,
+    labels: np.ndarray,
+    p_art: np.ndarray,
+    threshold: float,
+) -> float:
+    """Mean full-text F1 of the units kept at ``threshold`` against the labels."""
+    scores = []
+    for one in np.unique(instance):
+        rows = np.flatnonzero(instance == one)
+        texts = [u.text for u in units[int(doc_of[rows[0]])]]
+        truth = "\n\n".join(texts[j] for j, i in enumerate(rows) if labels[i] == SITE_LABELS[0])
+        kept = "\n\n".join(texts[j] for j, i in enumerate(rows) if p_art[i] >= threshold)
+        scores.append(fulltext_page(kept, truth))
+    return round(fulltext_summary(scores)["f1"], 4)
+
+
+def train_site(
+    keys: list[PageKeys],
+    units: list[list[Any]],
+    layouts: list[str],
+    proba: np.ndarray,
+    rule: FirstRule,
+    out: Path,
+    first_card: dict[str, Any],
+    *,
+    evaluate: bool = True,
+) -> dict[str, Any]:
+    """Train a site stage over the first stage's out-of-fold ``proba``
+    (the block model's for pages, the line model's for dumps) and its
+    decision ``rule``."""
+    X, y, groups, doc_of, instance = site_rows(keys, units, layouts, proba, rule)
+    if not len(y):
+        logger.info("no layout has %d documents: no site stage written", SITE_MIN_LAYOUT_PAGES)
+        return {}
+    logger.info("training a site stage on %d units, %d layouts", len(y), len(set(groups)))
+    metrics: dict[str, Any] = {}
+    if evaluate:
+        predicted, site_oof = out_of_fold(build_site_pipeline, X, y, groups, SITE_LABELS)
+        metrics = cv_report(y, predicted, groups, SITE_LABELS)
+        kept = X[:, SITE_FEATURES.index("first_kept")]
+        metrics["story_f1_first_stage"] = _story_f1(units, doc_of, instance, y, kept, 0.5)
+        metrics["story_f1_site_stage"] = _story_f1(
+            units, doc_of, instance, y, site_oof[:, 0], SITE_THRESHOLD
+        )
+    model = fit(build_site_pipeline, X, y, groups)
+    card = {
+        **_card("site", model, y, groups, SITE_LABELS),
+        "unit": first_card["kind"],
+        "first_stage_version": first_card["model_version"],
+        "training_data_sha256": first_card["training_data_sha256"],
+        "min_pages": MIN_PAGES,
+        "threshold": SITE_THRESHOLD,
+        "n_units": int(len(y)),
+        "cv_metrics": metrics,
+    }
     return save_model(model, out, card)
 
 
 def train_lines(
-    root: Path = TRAINING_DIR, out: Path = LINE_MODEL, *, evaluate: bool = True
+    root: Path = TRAINING_DIR,
+    out: Path = LINE_MODEL,
+    *,
+    evaluate: bool = True,
+    site_out: Path | None = None,
 ) -> dict[str, Any]:
-    """Train the line model from ``root``; write model and card; return the card."""
+    """Train the line model from ``root``; write model and card; return the card.
+    With ``site_out``, also its site stage (as :func:`train` does for blocks)."""
     single_threaded()
     docs, layouts, errors = load_line_data(root)
     if errors:
@@ -284,8 +514,10 @@ def train_lines(
         len(set(layouts)),
     )
     metrics: dict[str, Any] = {}
+    oof = None
+    if evaluate or site_out is not None:
+        predicted, oof = out_of_fold(build_line_pipeline, lines, labels, groups)
     if evaluate:
-        predicted, _ = out_of_fold(build_line_pipeline, lines, labels, groups)
         metrics = cv_report(labels, predicted, groups)
         scores = []
         for k in range(len(docs)):
@@ -307,4 +539,22 @@ def train_lines(
         "n_lines": len(lines),
         "cv_metrics": metrics,
     }
-    return save_model(model, out, card)
+    card = save_model(model, out, card)
+    if site_out is not None and oof is not None:
+        sites, site_errors = load_pages(root, folder=SITES)
+        if site_errors:
+            raise DataError("training data has errors:\n" + "\n".join(site_errors))
+        flat = [dump_from_pairs(flatten_page(lp.page), str(lp.path)) for lp in sites]
+        every = docs + flat
+        proba = np.vstack([oof] + [in_labels_order(model, d.lines) for d in flat])
+        card["site_model"] = train_site(
+            [PageKeys.of_dump(d) for d in every],
+            [d.lines for d in every],
+            layouts + [lp.layout for lp in sites],
+            proba,
+            line_rule(every),
+            site_out,
+            {**card, "training_data_sha256": site_data_hash(root)},
+            evaluate=evaluate,
+        )
+    return card

@@ -63,6 +63,7 @@ def summarise(ms: list[float]) -> dict[str, float]:
 
 
 FLOOR = "lxml parse (floor)"
+PROFILED = "newsfilter+profile"
 
 
 def _extractor_fns() -> dict[str, Callable[[], Fn]]:
@@ -74,7 +75,32 @@ def _extractor_fns() -> dict[str, Callable[[], Fn]]:
         extractor = Extractor()
         return lambda d, u: extractor.extract(d, url=u)
 
-    fns: dict[str, Callable[[], Fn]] = {FLOOR: lambda: _lxml_parse, "newsfilter": ours}
+    def with_profile() -> Fn:
+        # as the crawler runs: each page joins the profile, then is classified
+        # with it.  One profile for all pages (ready from the 8th), so that the
+        # site stage runs on every page and its whole cost is measured
+        from classifier.extract import Extractor
+        from classifier.profile import PageKeys, SiteProfile
+        from classifier.segment import segment
+
+        extractor = Extractor()
+        col = extractor.labels.index("article")
+        site = SiteProfile()
+
+        def run(data: bytes, url: str | None) -> object:
+            page = segment(data, url=url, limits=extractor.limits)
+            proba = extractor.probabilities(page.blocks)
+            keys = PageKeys.of(page)
+            site.add(keys, proba[:, col])
+            return extractor.extract_page(page, proba, site=site, keys=keys)
+
+        return run
+
+    fns: dict[str, Callable[[], Fn]] = {
+        FLOOR: lambda: _lxml_parse,
+        "newsfilter": ours,
+        PROFILED: with_profile,
+    }
     for name, peer in available_peers(PEERS).items():
         fns[name] = (lambda f: lambda: f)(peer)
     return fns
@@ -105,6 +131,45 @@ def run(limit: int | None = None, repeat: int = 1) -> dict[str, Any]:
     return out
 
 
+def profile_memory(pages: int = 10_000, template: int = 30, story: int = 40) -> dict[str, Any]:
+    """One site's profile over ``pages`` pages of ``template`` blocks repeated on
+    every page and ``story`` blocks of their own: its size, and how far the
+    sketch over-counts (a story block's true count is one page)."""
+    import tracemalloc
+
+    import numpy as np
+
+    from classifier.profile import PageKeys, SiteProfile
+
+    tracemalloc.start()
+    site = SiteProfile("one-site")
+    probe: list[PageKeys] = []
+    for k in range(pages):
+        texts = [f"Template line {j} of the site" for j in range(template)]
+        texts += [f"Story {k} paragraph {j}: words of its own." for j in range(story)]
+        paths = [f"body/div.t{j}" for j in range(template)] + ["body/article/p"] * story
+        keys = PageKeys.from_units(texts, paths)
+        site.add(keys, np.full(len(texts), 0.5))
+        if k % (pages // 10 or 1) == 0:
+            probe.append(keys)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    over = []
+    for keys in probe:  # story blocks: counted once, estimated how often?
+        counts = site._estimate("text", keys.pathtext[template:])
+        over.extend((counts - 1).tolist())
+    template_est = site._estimate("text", probe[0].pathtext[:template])
+    return {
+        "pages": pages,
+        "blocks_a_page": template + story,
+        "profile_bytes": site.nbytes,
+        "peak_traced_bytes": peak,
+        "story_overcount_mean_pages": float(np.mean(over)),
+        "story_overcount_max_pages": float(np.max(over)),
+        "template_count_min_pages": float(np.min(template_est)),
+    }
+
+
 def format_table(result: dict[str, Any]) -> str:
     lines = [f"{'extractor':<20} {'mean':>8} {'median':>8} {'p95':>8} {'peak MB':>8}  (ms/page)"]
     for name, s in result.items():
@@ -127,6 +192,15 @@ def main(args: argparse.Namespace) -> int:
         print(format_table(result["extractors"]))
     else:
         print(f"no corpora at {corpora.corpora_dir()}; extractor timing skipped")
+    result["profile_memory"] = profile_memory()
+    pm = result["profile_memory"]
+    print(
+        f"\nsite profile, {pm['pages']:,} pages of one site: {pm['profile_bytes'] / 2**20:.2f} MiB "
+        f"(peak traced {pm['peak_traced_bytes'] / 2**20:.1f} MiB while building); a story "
+        f"block's count is over-estimated by {pm['story_overcount_mean_pages']:.2f} pages on "
+        f"average, {pm['story_overcount_max_pages']:.1f} at most; a template block on every "
+        f"page is counted on {pm['template_count_min_pages']:.0f} at least"
+    )
     if not args.no_crawl:
         from . import crawlbench as crawl_bench
 

@@ -22,6 +22,7 @@ from .evaluate import REPORTS, TUNE_CORPORA
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    from classifier.clean import LineCleaner
     from classifier.extract import Extractor
 
     from .causes import analyse, format_causes
@@ -36,6 +37,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     )
     from .flattened import evaluate_flattened, format_flattened
     from .reports import write_eval_report
+    from .sites import clean_report, evaluate_clean_text, evaluate_sites, report
 
     if not corpora.available():
         print(f"no corpora at {corpora.corpora_dir()}; nothing to evaluate", file=sys.stderr)
@@ -54,13 +56,26 @@ def cmd_eval(args: argparse.Namespace) -> int:
     flat = evaluate_flattened(split=args.split, limit=args.limit)
     print()
     print(format_flattened(flat))
+    sites = evaluate_sites(extractor)
+    sites["clean_text"] = evaluate_clean_text(LineCleaner())
+    sites_md = report(sites) + "\n\n" + clean_report(sites["clean_text"])
+    print()
+    print(sites_md)
     out_dir = Path(args.output) if args.output else REPORTS
     data = as_json(results)
-    write_json({**data, "flattened": flat, "causes": _causes_json(causes)}, out_dir / "eval.json")
+    write_json(
+        {**data, "flattened": flat, "sites": sites, "causes": _causes_json(causes)},
+        out_dir / "eval.json",
+    )
     worst = [r for g in causes for r in g["rows"] if r["worst"]]
     written = write_eval_report(data, worst, out_dir, extractor=extractor, causes=causes)
     with open(written[0], "a", encoding="utf-8") as md:  # eval.md: the clean-text figures too
         md.write("\n## Flattened text (clean-text)\n\n```\n" + format_flattened(flat) + "\n```\n")
+        md.write(
+            "\n## Site profiles: the team's multi-page sites (tests/data/sites)\n\n"
+            "Each site's pages extracted one by one and together with the site's profile "
+            "(`python -m lab.sites -v` lists every leak).\n\n" + sites_md + "\n"
+        )
     print(
         f"\nwrote {out_dir / 'eval.json'}, {written[0]} and {len(written) - 1} more file(s) "
         f"in {time.perf_counter() - started:.0f} s"

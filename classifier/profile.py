@@ -1,0 +1,379 @@
+"""Site profiles: what repeats across a site's pages, as evidence for the model.
+
+A site's menus, share bars, newsletter prompts and widget headings stand on
+every page; its stories stand on one.  A :class:`SiteProfile` records, for
+every block of every page of one site:
+
+- a fingerprint of the block's normalised text (case folded, white space
+  collapsed; digits kept, so that date and time lines, which are the
+  story's own, differ from page to page);
+- a fingerprint of its DOM path with volatile parts removed (digit runs in
+  class and id tokens: ``post-1234``);
+- a fingerprint of the two together (the same text at the same place);
+- for each, on how many distinct pages of the site it stood; for each path
+  the block model's mean P(article) there (a site's story paragraphs sit at
+  the same few paths on every page), and the same for each text (a story's
+  text is its own page's: text the block model keeps as story on *other*
+  pages is template prose).
+
+It stores counts, never text, in count-min sketches (Cormode and
+Muthukrishnan, 2005) of a fixed size, :data:`TEXT_WIDTH` and
+:data:`PATH_WIDTH` cells in each of :data:`DEPTH` rows: 1.19 MiB a site
+whatever the number of pages (``make bench`` reports it for 10,000 pages of
+one site).  Collisions only ever add to a cell; text counts are read with
+count-mean-min (each row's cell less its typical load), which stays close to
+the true count as a site grows, where count-min alone would drift upward.
+Counts are integer sums (P(article) is added in thousandths), so a profile
+is the same whatever order its pages were added in.
+
+:func:`site_matrix` turns a page's blocks, their first-stage probabilities
+and the profile into the second-stage features (:data:`SITE_FEATURES`).
+The page's own contribution is always taken out (leave-one-out): the profile
+must hold the page, and the features describe the *other* pages of its site.
+Training computes them the same way, from the other pages of a layout
+folder of ``training_data/pages/`` and ``training_data/sites/`` (the
+latter's folders also in halves, for the evidence of smaller samples):
+:func:`classifier.training.site_rows`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+
+from .lines import Dump
+from .segment import Page
+
+# a profile is used once its site has this many pages (the page itself
+# included); before that a page is classified by the block model alone
+MIN_PAGES = 8
+DEPTH = 4  # rows of each sketch: 16 bits of a 64-bit fingerprint each
+TEXT_WIDTH = 1 << 15  # cells a row for text and path+text fingerprints
+PATH_WIDTH = 1 << 12  # cells a row for paths (a template has few)
+P_SCALE = 1000  # P(article) is summed in thousandths: integer, order-free sums
+NEAR = 2  # blocks either side that count as a block's neighbourhood
+FORMAT = 2  # the saved format's version
+
+SITE_FEATURES = (
+    "p_article",  # the block model's probabilities (out-of-fold in training)
+    "p_teaser",
+    "text_share",  # share of the site's other pages showing this text
+    "pathtext_share",  # ... this text at this path
+    "path_share",  # ... this path
+    "path_p_article",  # mean P(article) at this path on the other pages (NaN: unseen)
+    "path_p_gap",  # path_p_article - p_article
+    "near_template",  # highest pathtext_share of the NEAR blocks either side
+    "log_chars",
+    "log_pages",  # log of the number of other pages
+    "page_template_share",  # share of the page's characters in repeated (path, text)
+    "text_pages",  # log(1 + other pages showing this text): three pages are evidence
+    "pathtext_pages",  # ... this text at this path, on a site of any size
+    "first_kept",  # the first stage's own decision rule kept it (smoothing included)
+    "prev_kept",
+    "next_kept",
+    "prev_p_article",
+    "next_p_article",
+    # mean P(article) the block model gave this text on the other pages that
+    # show it (NaN: none): a story's text is its own page's, so text kept as
+    # story elsewhere is template prose; a lede quoted by teasers elsewhere is not
+    "text_p_article",
+)
+# P(article) from the site stage needed to keep a unit: the stage has learned
+# the context (it sees the first stage's smoothed decision and the neighbours),
+# so its calibrated probability is used as it is, without smoothing again
+SITE_THRESHOLD = 0.5
+
+# the site stage's two classes: in the story or not (teaser and chrome keep
+# the block model's proportions between them)
+SITE_LABELS = ("article", "noise")
+# monotonic constraints of the site stage, by feature: more first-stage belief
+# never lowers P(article); more of the site's pages showing the same text at
+# the same place never raises it
+SITE_MONOTONIC: dict[str, int] = {}
+
+_DIGITS = re.compile(r"\d+")
+_SPACE = re.compile(r"\s+")
+
+
+def normal_text(text: str) -> str:
+    """Text as fingerprinted: case folded, white space collapsed."""
+    return _SPACE.sub(" ", text.casefold()).strip()
+
+
+def normal_path(path: str) -> str:
+    """A DOM path without its volatile parts: digit runs in tokens as ``0``."""
+    return _DIGITS.sub("0", path)
+
+
+def _fingerprint(kind: bytes, value: str) -> int:
+    digest = hashlib.blake2b(value.encode("utf-8", "surrogatepass"), digest_size=8, person=kind)
+    return int.from_bytes(digest.digest(), "little")
+
+
+def _cells(fingerprints: Sequence[int], width: int) -> np.ndarray:
+    """(len, DEPTH) cell indices: row r takes bits 16r..16r+15 of each fingerprint."""
+    fp = np.asarray(fingerprints, dtype=np.uint64).reshape(-1, 1)
+    shifts = np.arange(DEPTH, dtype=np.uint64) * np.uint64(16)
+    return ((fp >> shifts) & np.uint64(width - 1)).astype(np.intp)
+
+
+@dataclass(slots=True)
+class PageKeys:
+    """One page's fingerprints, computed once: per block, and each distinct
+    one once (a page counts once for a key however often it shows it)."""
+
+    text: np.ndarray  # (n_blocks, DEPTH) cells in the text sketch
+    pathtext: np.ndarray
+    path: np.ndarray  # (n_blocks, DEPTH) cells in the path sketch
+    path_of: np.ndarray  # per block: index into the page's distinct paths
+    keys_of: np.ndarray  # per block, its text key then its path+text key: indices into text_cells
+    text_cells: np.ndarray  # distinct text and path+text keys: (k, DEPTH)
+    path_cells: np.ndarray  # distinct paths: (m, DEPTH)
+    chars: np.ndarray  # characters per block
+
+    @classmethod
+    def of(cls, page: Page) -> PageKeys:
+        """The keys of a page's blocks: their text, DOM path and both."""
+        return cls.from_units([b.text for b in page.blocks], [b.path for b in page.blocks])
+
+    @classmethod
+    def of_dump(cls, dump: Dump) -> PageKeys:
+        """The keys of a flattened page's lines.  A line has no DOM path: its
+        place is the line before it, so the first item under a fixed heading
+        keeps its place while its text rotates, and a menu repeats as a whole."""
+        texts = [ln.text for ln in dump.lines]
+        return cls.from_units(texts, ["\x01" + normal_text(t) for t in ["", *texts[:-1]]])
+
+    @classmethod
+    def from_units(cls, unit_texts: Sequence[str], unit_paths: Sequence[str]) -> PageKeys:
+        texts, pathtexts, paths = [], [], []
+        for raw_text, raw_path in zip(unit_texts, unit_paths, strict=True):
+            text, path = normal_text(raw_text), normal_path(raw_path)
+            texts.append(_fingerprint(b"text", text))
+            pathtexts.append(_fingerprint(b"pathtext", path + "\x00" + text))
+            paths.append(_fingerprint(b"path", path))
+        distinct_paths, path_of = np.unique(np.asarray(paths, dtype=np.uint64), return_inverse=True)
+        distinct_text, keys_of = np.unique(
+            np.asarray(texts + pathtexts, dtype=np.uint64), return_inverse=True
+        )
+        return cls(
+            text=_cells(texts, TEXT_WIDTH),
+            pathtext=_cells(pathtexts, TEXT_WIDTH),
+            path=_cells(paths, PATH_WIDTH),
+            path_of=path_of.reshape(-1),
+            keys_of=keys_of.reshape(-1),
+            text_cells=_cells(distinct_text.tolist(), TEXT_WIDTH),
+            path_cells=_cells(distinct_paths.tolist(), PATH_WIDTH),
+            chars=np.array([len(t) for t in unit_texts], dtype=float),
+        )
+
+    def text_p(self, p_article: np.ndarray) -> np.ndarray:
+        """Per distinct text (and path+text) key: the page's mean P(article)
+        of the blocks showing it, in thousandths."""
+        weights = np.concatenate((p_article, p_article))
+        sums = np.bincount(self.keys_of, weights=weights, minlength=len(self.text_cells))
+        counts = np.bincount(self.keys_of, minlength=len(self.text_cells))
+        return np.rint(P_SCALE * sums / np.maximum(counts, 1)).astype(np.int64)
+
+    def path_p(self, p_article: np.ndarray) -> np.ndarray:
+        """Per distinct path: the page's mean P(article) there, in thousandths."""
+        sums = np.bincount(self.path_of, weights=p_article, minlength=len(self.path_cells))
+        counts = np.bincount(self.path_of, minlength=len(self.path_cells))
+        return np.rint(P_SCALE * sums / np.maximum(counts, 1)).astype(np.int64)
+
+
+_ROWS = np.arange(DEPTH)
+_TABLES = ("text", "path", "path_p", "text_p")  # the arrays a profile is made of
+
+
+class SiteProfile:
+    """Counts of one site's text and path fingerprints over its pages."""
+
+    def __init__(self, name: str = "") -> None:
+        self.name = name
+        self.n_pages = 0
+        self.text = np.zeros((DEPTH, TEXT_WIDTH), dtype=np.int32)
+        self.path = np.zeros((DEPTH, PATH_WIDTH), dtype=np.int32)
+        self.path_p = np.zeros((DEPTH, PATH_WIDTH), dtype=np.int64)
+        # P(article) summed per text key: what the block model made of this
+        # text on the site's other pages
+        self.text_p = np.zeros((DEPTH, TEXT_WIDTH), dtype=np.int32)
+        self._noise: dict[str, tuple[int, np.ndarray]] = {}  # table -> (n_pages, per-row load)
+
+    @property
+    def ready(self) -> bool:
+        """Whether the profile has enough pages to count (:data:`MIN_PAGES`)."""
+        return self.n_pages >= MIN_PAGES
+
+    @property
+    def nbytes(self) -> int:
+        return self.text.nbytes + self.path.nbytes + self.path_p.nbytes + self.text_p.nbytes
+
+    def add(self, keys: PageKeys, p_article: np.ndarray) -> None:
+        """Count one page: its keys, and the block model's P(article) per path."""
+        self.n_pages += 1
+        np.add.at(self.text, (_ROWS, keys.text_cells), 1)
+        np.add.at(self.path, (_ROWS, keys.path_cells), 1)
+        np.add.at(self.path_p, (_ROWS, keys.path_cells), keys.path_p(p_article)[:, None])
+        np.add.at(self.text_p, (_ROWS, keys.text_cells), keys.text_p(p_article)[:, None])
+
+    def merge(self, other: SiteProfile) -> None:
+        """Add another profile of the same site (another worker's pages)."""
+        self.n_pages += other.n_pages
+        self._noise = {}
+        self.text += other.text
+        self.path += other.path
+        self.path_p += other.path_p
+        self.text_p += other.text_p
+
+    def _count(self, table: np.ndarray, cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Count-min estimates for (n, DEPTH) cells, and the row that gave each."""
+        counts = table[_ROWS, cells]
+        row = counts.argmin(axis=1)
+        return counts[np.arange(len(cells)), row], row
+
+    def _estimate(self, name: str, cells: np.ndarray) -> np.ndarray:
+        """Count-mean-min estimates (Deng and Rafiei, 2007) for (n, DEPTH) cells:
+        each row's cell less that row's typical load (its median cell), the median
+        over the rows, and never above the count-min estimate.  ``name``: the
+        text sketch, ``"text"`` (counts) or ``"text_p"`` (P(article) sums).  On a small site
+        this is the exact count; on a site of 10,000 pages a key seen on one page
+        is estimated at about one page, where count-min alone says about twenty."""
+        table = getattr(self, name)
+        counts = table[_ROWS, cells].astype(float)
+        known = self._noise.get(name)
+        if known is None or known[0] != self.n_pages:
+            # a row's typical load: its median cell (the mean would count the
+            # template's heavy keys as noise on every cell)
+            known = self._noise[name] = (self.n_pages, np.median(table, axis=1))
+        estimate = np.median(counts - known[1][None, :], axis=1)
+        return np.clip(np.minimum(estimate, counts.min(axis=1)), 0.0, None)
+
+    def features(
+        self, keys: PageKeys, proba: np.ndarray, labels: Sequence[str], kept: np.ndarray
+    ) -> np.ndarray:
+        """The :data:`SITE_FEATURES` of a page this profile holds, leave-one-out."""
+        return site_matrix(self, keys, proba, labels, kept)
+
+    def to_bytes(self) -> bytes:
+        buf = io.BytesIO()
+        np.savez_compressed(
+            buf,
+            format=np.int64(FORMAT),
+            n_pages=np.int64(self.n_pages),
+            text=self.text,
+            path=self.path,
+            path_p=self.path_p,
+            text_p=self.text_p,
+        )
+        return buf.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes, name: str = "") -> SiteProfile:
+        """A saved profile; ValueError for anything that is not one of this format."""
+        try:
+            with np.load(io.BytesIO(data), allow_pickle=False) as z:
+                arrays = {k: z[k] for k in ("format", "n_pages", *_TABLES)}
+        except Exception as exc:  # noqa: BLE001 - a damaged file fails in many ways
+            raise ValueError(f"not a site profile ({type(exc).__name__}: {exc})") from None
+        profile = cls(name)
+        if int(arrays["format"]) != FORMAT:
+            raise ValueError(f"site profile format {int(arrays['format'])}, expected {FORMAT}")
+        for attr in _TABLES:
+            want = getattr(profile, attr)
+            got = arrays[attr]
+            if got.shape != want.shape or got.dtype != want.dtype:
+                raise ValueError(f"site profile {attr} has shape {got.shape} {got.dtype}")
+            setattr(profile, attr, got.copy())
+        profile.n_pages = int(arrays["n_pages"])
+        return profile
+
+
+def site_matrix(
+    profile: SiteProfile,
+    keys: PageKeys,
+    proba: np.ndarray,
+    labels: Sequence[str],
+    kept: np.ndarray,
+) -> np.ndarray:
+    """Second-stage features of one page that ``profile`` holds (leave-one-out);
+    ``kept``: the first stage's decision (:func:`classifier.decision.decide`)."""
+    n = len(keys.chars)
+    out = np.zeros((n, len(SITE_FEATURES)))
+    if not n:
+        return out
+    p_art = proba[:, list(labels).index("article")]
+    out[:, 0] = p_art
+    out[:, 1] = proba[:, list(labels).index("teaser")]
+    others = max(profile.n_pages - 1, 1)
+    text = np.rint(profile._estimate("text", keys.text))
+    pathtext = np.rint(profile._estimate("text", keys.pathtext))
+    path, row = profile._count(profile.path, keys.path)
+    # take the page itself out: it added 1 to each of its keys' cells
+    text_share = np.clip(text - 1, 0, None) / others
+    pathtext_share = np.clip(pathtext - 1, 0, None) / others
+    path_others = np.clip(path - 1, 0, None)
+    own_p = keys.path_p(p_art)[keys.path_of]
+    p_sum = profile.path_p[row, keys.path[np.arange(n), row]] - own_p
+    with np.errstate(invalid="ignore", divide="ignore"):
+        path_p = np.where(path_others > 0, p_sum / (P_SCALE * np.maximum(path_others, 1)), np.nan)
+    out[:, 2] = np.minimum(text_share, 1.0)
+    out[:, 3] = np.minimum(pathtext_share, 1.0)
+    out[:, 4] = np.minimum(path_others / others, 1.0)
+    out[:, 5] = np.clip(path_p, 0.0, 1.0)
+    out[:, 6] = out[:, 5] - p_art
+    padded = np.pad(out[:, 3], NEAR)
+    near = np.zeros(n)
+    for off in range(1, NEAR + 1):
+        near = np.maximum(near, padded[NEAR - off : NEAR - off + n])
+        near = np.maximum(near, padded[NEAR + off : NEAR + off + n])
+    out[:, 7] = near
+    out[:, 8] = np.log1p(keys.chars)
+    out[:, 9] = np.log(others)
+    total = keys.chars.sum()
+    out[:, 10] = float(keys.chars @ (out[:, 3] >= 0.5)) / total if total else 0.0
+    out[:, 11] = np.log1p(np.clip(text - 1, 0, None))
+    out[:, 12] = np.log1p(np.clip(pathtext - 1, 0, None))
+    k = np.asarray(kept, dtype=float)
+    out[:, 13] = k
+    out[:, 14] = np.concatenate(([0.0], k[:-1]))
+    out[:, 15] = np.concatenate((k[1:], [0.0]))
+    out[:, 16] = np.concatenate(([0.0], p_art[:-1]))
+    out[:, 17] = np.concatenate((p_art[1:], [0.0]))
+    own_text_p = keys.text_p(p_art)[keys.keys_of[:n]]
+    text_p_sum = profile._estimate("text_p", keys.text) - own_text_p
+    text_others = np.clip(text - 1, 0, None)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        text_p = np.where(
+            text_others > 0, text_p_sum / (P_SCALE * np.maximum(text_others, 1)), np.nan
+        )
+    out[:, 18] = np.clip(text_p, 0.0, 1.0)
+    return out
+
+
+class SiteFeatures(TransformerMixin, BaseEstimator):
+    """The site model's feature step: rows of :data:`SITE_FEATURES`, as given."""
+
+    feature_names = SITE_FEATURES
+
+    def fit(self, X: Any, y: object = None) -> SiteFeatures:
+        return self
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return True
+
+    def transform(self, X: Any) -> np.ndarray:
+        X = np.asarray(X, dtype=float)
+        if X.ndim != 2 or X.shape[1] != len(SITE_FEATURES):
+            raise ValueError(f"site features need {len(SITE_FEATURES)} columns, got {X.shape}")
+        return X
+
+    def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
+        return np.asarray(self.feature_names, dtype=object)
