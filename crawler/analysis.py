@@ -3,22 +3,28 @@
 The spider needs the block labels to tell stories from listings and to rank
 links (teaser links first); the pipeline needs the article text and the
 page's metadata.  :class:`PageAnalyser` parses once, classifies once, and
-reads metadata from the same tree.
+reads metadata from the same tree.  With a site profile
+(:mod:`crawler.profiles`) a parsed page (:meth:`PageAnalyser.parse`) is
+classified twice: alone, for its links, and with its site's profile, for
+the feed (:meth:`PageAnalyser.classify`).
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypedDict
 
+import numpy as np
 from htmldate import find_date
 from w3lib.url import canonicalize_url
 
+from classifier.decision import ARTICLE
 from classifier.extract import Extraction, Extractor
-from classifier.model import BLOCK_MODEL
+from classifier.model import BLOCK_MODEL, ModelError
+from classifier.profile import PageKeys, SiteProfile
 from classifier.segment import LIMITS, Limits, Page, blockify, parse_document, serialize
 
 from .config import Config
@@ -46,6 +52,31 @@ class Analysis:
     is_story: bool = False  # a story page, not a listing, home or error page
     metadata: Metadata | None = None  # read for story pages only
     feed: str | None = None  # an RSS/Atom feed the page links to
+
+
+@dataclass
+class Parsed:
+    """A page parsed and run through the block model, not yet decided on."""
+
+    page: Page
+    tree: Any  # the parsed document (metadata reads it)
+    proba: np.ndarray  # the block model's probabilities, (blocks, labels)
+    _keys: PageKeys | None = field(default=None, repr=False)
+    _metadata: Metadata | None = field(default=None, repr=False)
+
+    @property
+    def keys(self) -> PageKeys:
+        """The page's site-profile fingerprints (computed once)."""
+        if self._keys is None:
+            self._keys = PageKeys.of(self.page)
+        return self._keys
+
+    @property
+    def metadata(self) -> Metadata:
+        """The page's metadata (read once, however often the page is classified)."""
+        if self._metadata is None:
+            self._metadata = page_metadata(serialize(self.tree), self.page)
+        return self._metadata
 
 
 def _iso(value: object) -> str | None:
@@ -151,6 +182,7 @@ class PageAnalyser:
     def __init__(self, extractor: Extractor, min_story_chars: int) -> None:
         self.extractor = extractor
         self.min_story_chars = min_story_chars
+        self.article = extractor.labels.index(ARTICLE)
 
     @property
     def limits(self) -> Limits:
@@ -159,25 +191,49 @@ class PageAnalyser:
 
     @classmethod
     def from_config(cls, config: Config) -> PageAnalyser:
-        """Load (and check) the model, the decision rule and the limits the settings name."""
+        """Load (and check) the model, the decision rule and the limits the
+        settings name; with NEWSFILTER_SITE_PROFILE the site model too (checked
+        to be trained over this block model)."""
         extractor = Extractor(
             Path(config.model or BLOCK_MODEL),
             threshold=config.threshold,
             switch_cost=config.switch_cost,
             limits=LIMITS.replace(**config.limits),
         )
+        if config.site_profile:  # loaded now: a missing or stale one stops the start
+            try:
+                _ = extractor.site_model
+            except ModelError as exc:
+                raise ModelError(
+                    f"{exc}; or crawl without site profiles: -s NEWSFILTER_SITE_PROFILE=False"
+                ) from None
         return cls(extractor, config.min_story_chars)
 
-    def analyse(self, body: bytes, *, url: str, encoding: str | None = None) -> Analysis:
-        """Classify one page, within :attr:`limits`: ``analysis.extraction.truncated``
-        names the limits it hit.  Raises
-        :class:`~classifier.segment.SegmentationError` when there is no document."""
+    def parse(self, body: bytes, *, url: str, encoding: str | None = None) -> Parsed:
+        """Parse one page, within :attr:`limits`, and run the block model on it.
+        Raises :class:`~classifier.segment.SegmentationError` when there is no
+        document."""
         content_type = f"text/html; charset={encoding}" if encoding else None
         doc = parse_document(body, content_type, self.limits)
-        tree = doc.tree
         page = blockify(doc, limits=self.limits)
         page.url = url
-        extraction = self.extractor.extract_page(page)
+        return Parsed(page, doc.tree, self.extractor.probabilities(page.blocks))
+
+    def classify(self, parsed: Parsed, site: SiteProfile | None = None) -> Analysis:
+        """Decide on a parsed page: alone, or with the profile of its ``site``
+        (which must hold the page; before it is ready, the same as alone).
+        ``analysis.extraction.truncated`` names the limits the page hit."""
+        page = parsed.page
+        keys = parsed.keys if site is not None else None
+        extraction = self.extractor.extract_page(page, parsed.proba, site=site, keys=keys)
         is_story = extraction.is_article and extraction.main_run_chars >= self.min_story_chars
-        metadata = page_metadata(serialize(tree), page) if is_story else None
+        metadata = parsed.metadata if is_story else None
         return Analysis(extraction, is_story, metadata, page.meta.get("feed") or None)
+
+    def analyse(self, body: bytes, *, url: str, encoding: str | None = None) -> Analysis:
+        """Classify one page alone (:meth:`parse`, then :meth:`classify`)."""
+        return self.classify(self.parse(body, url=url, encoding=encoding))
+
+    def p_article(self, parsed: Parsed) -> np.ndarray:
+        """The block model's P(article) per block (what a site profile counts)."""
+        return parsed.proba[:, self.article]

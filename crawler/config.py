@@ -26,6 +26,7 @@ class Config:
     teaser_priority: int
     chrome_priority: int
     classify: bool
+    site_profile: bool
     stats_file: str
     feed: str
     retry_after_max: float
@@ -68,6 +69,7 @@ class Config:
             teaser_priority=settings.getint("NEWSFILTER_TEASER_PRIORITY"),
             chrome_priority=settings.getint("NEWSFILTER_CHROME_PRIORITY"),
             classify=settings.getbool("NEWSFILTER_CLASSIFY"),
+            site_profile=settings.getbool("NEWSFILTER_SITE_PROFILE"),
             stats_file=settings.get("NEWSFILTER_STATS_FILE"),
             feed=settings.get("NEWSFILTER_FEED"),
             retry_after_max=settings.getfloat("NEWSFILTER_RETRY_AFTER_MAX"),

@@ -140,6 +140,14 @@ NEWSFILTER_CHROME_DEPTH = 2
 NEWSFILTER_TEASER_PRIORITY = 10  # teaser, sitemap and feed links point to stories: first
 NEWSFILTER_CHROME_PRIORITY = -10  # chrome links lead to listings: last
 NEWSFILTER_CLASSIFY = True  # False: plain crawl without the classifier (benchmark baseline)
+# Site profiles (crawler/profiles.py): what repeats across a site's pages
+# (menus, newsletter prompts, widget headings) is evidence for the site model,
+# which revises the block model's labels for the feed.  A site's first pages
+# are held back until it has classifier.profile.MIN_PAGES (8) of them, then
+# classified with its profile; at the end of the crawl whatever is held is
+# classified with what there is.  Links are always followed on the page's own
+# labels.  False: each page is classified alone, as soon as it is fetched.
+NEWSFILTER_SITE_PROFILE = True
 NEWSFILTER_STATS_FILE = ""  # write the crawl stats here as JSON when it closes
 # A 429 or 503 with Retry-After is retried after that many seconds (the host
 # waits as well), within RETRY_TIMES.  A server that asks for longer than this

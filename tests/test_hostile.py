@@ -271,7 +271,8 @@ def project_settings() -> dict[str, Any]:
 def spider() -> Any:
     from crawler.spiders.news import NewsSpider
 
-    crawler = get_crawler(NewsSpider, project_settings())
+    # one page at a time: no site profile holding the first pages back
+    crawler = get_crawler(NewsSpider, {**project_settings(), "NEWSFILTER_SITE_PROFILE": False})
     return NewsSpider.from_crawler(crawler, url="http://valley.example/")
 
 
@@ -287,7 +288,7 @@ def test_crawler_counts_a_page_error_by_type_and_goes_on(monkeypatch: pytest.Mon
     def boom(*args: Any, **kwargs: Any) -> Any:
         raise RecursionError("maximum recursion depth exceeded")
 
-    monkeypatch.setattr(news.analyser, "analyse", boom)
+    monkeypatch.setattr(news.analyser, "parse", boom)
     out = list(news.parse(html_response("http://valley.example/a", story_page_bytes())))
     assert out == []
     assert news.crawler.stats.get_value("newsfilter/error/RecursionError") == 1

@@ -2,10 +2,12 @@
 
 Discovery: start pages, sitemaps (news sitemaps and sitemap indexes too, and
 the ones robots.txt names), RSS/Atom feeds, and on-page links.  Every HTML
-page is classified once; links in teaser blocks (other stories) are followed
+page is classified on its own; links in teaser blocks (other stories) are followed
 first, links in article blocks next, links in chrome (sections, categories)
 last and only NEWSFILTER_CHROME_DEPTH steps away from a story link.  Links
-into crawler traps (crawler.traps) are not followed.
+into crawler traps (crawler.traps) are not followed.  The page's item (what
+the feed gets) is classified with its site's profile (crawler.profiles): a
+site's first pages are held back until it has enough of them.
 
 What servers get wrong is handled and counted: HTML sent as
 application/octet-stream is read (``newsfilter/mislabelled/html``), a PDF or
@@ -49,10 +51,11 @@ from twisted.python.failure import Failure
 from classifier.segment import SegmentationError
 from classifier.segment import looks_binary as text_looks_binary
 
-from ..analysis import Analysis, PageAnalyser, analyser_for_crawl
+from ..analysis import Analysis, PageAnalyser, Parsed, analyser_for_crawl
 from ..charset import page_encoding
 from ..config import Config
 from ..items import PageItem
+from ..profiles import SiteProfiles
 from ..sites import Site, SitesError, load_sites
 from ..stopping import Abandoned
 from ..traps import TrapGuard
@@ -145,6 +148,8 @@ class NewsSpider(scrapy.Spider):
     analyser: PageAnalyser | None = None
     # crawler traps; None for a plain crawl, which cannot tell stories
     traps: TrapGuard | None = None
+    # site profiles (crawler.profiles); None for a plain crawl or NEWSFILTER_SITE_PROFILE=False
+    profiles: SiteProfiles | None = None
 
     def __init__(
         self,
@@ -167,6 +172,7 @@ class NewsSpider(scrapy.Spider):
         if spider.config.classify:  # load (and check) the model now: fail before crawling
             spider.analyser = analyser_for_crawl(spider.config)
             spider.traps = TrapGuard(spider.config.trap_pages, spider.config.trap_segment_repeats)
+            spider.profiles = SiteProfiles.from_crawler(crawler, spider.analyser)
         return spider
 
     def _select_sites(self) -> list[Site]:
@@ -314,7 +320,8 @@ class NewsSpider(scrapy.Spider):
         if correction:
             self.crawler.stats.inc_value(f"newsfilter/charset/{correction}")
         try:
-            analysis = self.analyser.analyse(page.body, url=page.url, encoding=encoding)
+            parsed = self.analyser.parse(page.body, url=page.url, encoding=encoding)
+            analysis = self.analyser.classify(parsed)  # alone: links and traps
         except SegmentationError as exc:
             self.crawler.stats.inc_value("newsfilter/unparsable")
             logger.warning("Cannot parse %s: %s", page.url, exc)
@@ -325,7 +332,7 @@ class NewsSpider(scrapy.Spider):
             return
         if self.traps is not None and self.traps.observe(page.url, analysis.is_story):
             self.crawler.stats.inc_value("newsfilter/trap/patterns_cut")
-        yield PageItem(
+        item = PageItem(
             url=page.url,
             body=page.body,
             encoding=encoding,
@@ -333,7 +340,23 @@ class NewsSpider(scrapy.Spider):
             fetched_at=now_iso(),
             analysis=analysis,
         )
+        yield from self.items(item, parsed, page)
         yield from self.follow(page, analysis)
+
+    def items(self, item: PageItem, parsed: Parsed, response: Response) -> Iterator[PageItem]:
+        """The items to yield for a classified page: itself, or with site
+        profiles (crawler.profiles) those its site's profile lets go now."""
+        if self.profiles is None:
+            yield item
+            return
+        assert response.request is not None  # a callback's response has its request
+        try:
+            released = self.profiles.page(item, parsed, response.request)
+        except Exception as exc:  # a bug in the profile: counted, the page alone, the crawl goes on
+            self.crawler.stats.inc_value(f"newsfilter/error/{type(exc).__name__}")
+            logger.error("Error profiling %s; classified alone", item.url, exc_info=True)
+            released = [item]
+        yield from released
 
     # -- links ------------------------------------------------------------
     def follow(self, response: TextResponse, analysis: Analysis | None) -> Iterator[Request]:

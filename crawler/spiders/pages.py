@@ -3,7 +3,9 @@
     scrapy crawl pages -a urls=list.txt -O out.jsonl
 
 ``list.txt`` holds one URL or local path a line (``file://`` URLs too; blank
-lines and ``#`` comments are skipped).  Nothing is followed.
+lines and ``#`` comments are skipped).  Nothing is followed.  Site profiles
+(crawler.profiles) are kept by URL host (a ``file://`` URL: by its folder):
+a host's first pages wait for its profile, the rest at the end of the list.
 """
 
 from __future__ import annotations
