@@ -118,8 +118,11 @@ def extract_row(
         row["error"] = page.error
     else:
         try:
-            seg = segment_input(extractor, page)
-            result = run(seg) if run is not None else extractor.extract_page(seg)
+            if run is None:
+                data = page.read(extractor.limits.max_bytes)
+                result = extractor.extract(data, url=page.url, content_type=page.content_type)
+            else:
+                result = run(segment_input(extractor, page))
         except PAGE_ERRORS as exc:
             row["error"] = f"{type(exc).__name__}: {exc}"
         except Exception as exc:  # a bug: this page's error, not the run's end

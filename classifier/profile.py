@@ -60,6 +60,7 @@ PATH_WIDTH = 1 << 12  # cells a row for paths (a template has few)
 P_SCALE = 1000  # P(article) is summed in thousandths: integer, order-free sums
 NEAR = 2  # blocks either side that count as a block's neighbourhood
 FORMAT = 2  # the saved format's version
+NOISE_SAMPLE = 32  # a sketch row's typical load is read from every 32nd cell
 
 SITE_FEATURES = (
     "p_article",  # the block model's probabilities (out-of-fold in training)
@@ -251,8 +252,10 @@ class SiteProfile:
         known = self._noise.get(name)
         if known is None or known[0] != self.n_pages:
             # a row's typical load: its median cell (the mean would count the
-            # template's heavy keys as noise on every cell)
-            known = self._noise[name] = (self.n_pages, np.median(table, axis=1))
+            # template's heavy keys as noise on every cell), over a fixed
+            # sample of its cells (every NOISE_SAMPLE-th: 32 times cheaper)
+            known = (self.n_pages, np.median(table[:, ::NOISE_SAMPLE], axis=1))
+            self._noise[name] = known
         estimate = np.median(counts - known[1][None, :], axis=1)
         return np.clip(np.minimum(estimate, counts.min(axis=1)), 0.0, None)
 

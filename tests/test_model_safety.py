@@ -28,6 +28,8 @@ from classifier.features import BlockFeatures
 from classifier.model import (
     BLOCK_MODEL,
     LINE_MODEL,
+    LINE_SITE_MODEL,
+    SITE_MODEL,
     TRUSTED_TYPES,
     GroupedBooster,
     ModelError,
@@ -154,7 +156,7 @@ def test_damaged_zip_is_refused_with_its_name(tmp_path: Path) -> None:
 
 def test_trusted_types_are_exactly_what_the_shipped_models_need() -> None:
     needed: set[str] = set()
-    for path in (BLOCK_MODEL, LINE_MODEL):
+    for path in (BLOCK_MODEL, LINE_MODEL, SITE_MODEL, LINE_SITE_MODEL):
         needed |= set(skops.io.get_untrusted_types(file=path))
     assert needed == set(TRUSTED_TYPES)  # minimal: nothing listed that no model holds
 
