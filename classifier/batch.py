@@ -170,7 +170,8 @@ def extract_rows_by_site(
     both times (it is read twice, so nothing but each page's probabilities is
     kept between the passes).  The first pass builds one
     :class:`~classifier.profile.SiteProfile` a site (:func:`site_of`); the
-    second classifies every page with its site's complete profile.  Profiles
+    second classifies every page with its site's complete profile.  A copy of
+    a page (the same blocks under another file name) is counted once.  Profiles
     are order-free sums, so each page's row is the same whatever order the
     inputs come in; a site with fewer than :data:`~classifier.profile.MIN_PAGES`
     pages gives exactly the rows of extraction without profiles.  One process.
@@ -180,6 +181,7 @@ def extract_rows_by_site(
     extractor.site_model  # noqa: B018 - a missing or stale site model stops the run here, once
     col = extractor.labels.index("article")
     profiles: dict[str, SiteProfile] = {}
+    counted: set[tuple[str, int]] = set()  # (site, page fingerprint) already in a profile
     first: list[tuple[str, np.ndarray] | None] = []
     for page in pages():
         if page.error is not None:
@@ -192,7 +194,10 @@ def extract_rows_by_site(
             first.append(None)
             continue
         site = site_of(page, seg)
-        profiles.setdefault(site, SiteProfile(site)).add(PageKeys.of(seg), proba[:, col])
+        keys = PageKeys.of(seg)
+        if (site, keys.fingerprint()) not in counted:  # a copy is counted once
+            counted.add((site, keys.fingerprint()))
+            profiles.setdefault(site, SiteProfile(site)).add(keys, proba[:, col])
         first.append((site, proba))
     for page, known in zip(pages(), first, strict=True):
         if known is None:

@@ -291,14 +291,18 @@ class Extractor(LoadedModel):
 
 def extract_site(extractor: Extractor, pages: Sequence[Page]) -> list[Extraction]:
     """Extract the pages of one site with its profile: the profile of all of
-    them first, then each page classified with it (a site with fewer than
-    :data:`~classifier.profile.MIN_PAGES` pages: each page alone)."""
+    them first (a copy of a page counted once), then each page classified with
+    it (a site with fewer than :data:`~classifier.profile.MIN_PAGES` distinct
+    pages: each page alone)."""
     col = extractor.labels.index(ARTICLE)
     probas = [extractor.probabilities(p.blocks) for p in pages]
     keys = [PageKeys.of(p) for p in pages]
     site = SiteProfile()
+    counted: set[int] = set()
     for k, proba in zip(keys, probas, strict=True):
-        site.add(k, proba[:, col])
+        if k.fingerprint() not in counted:  # a copy of a page is counted once
+            counted.add(k.fingerprint())
+            site.add(k, proba[:, col])
     return [
         extractor.extract_page(p, proba, site=site, keys=k)
         for p, proba, k in zip(pages, probas, keys, strict=True)

@@ -175,6 +175,14 @@ class PageKeys:
             chars=np.array([len(t) for t in unit_texts], dtype=float),
         )
 
+    def fingerprint(self) -> int:
+        """What makes two pages the same for a profile: their blocks' paths and
+        texts, in order (as fingerprinted).  A copy of a page already counted
+        (the same story under another URL or file name) is not counted again:
+        counted twice, its story's own lines would look repeated across the site."""
+        cells = np.ascontiguousarray(self.pathtext, dtype=np.int64)
+        return int.from_bytes(hashlib.blake2b(cells.tobytes(), digest_size=8).digest(), "little")
+
     def text_p(self, p_article: np.ndarray) -> np.ndarray:
         """Per distinct text (and path+text) key: the page's mean P(article)
         of the blocks showing it, in thousandths."""

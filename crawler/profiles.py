@@ -58,7 +58,6 @@ worker.  NEWSFILTER_SITE_PROFILE=False turns all of this off.
 from __future__ import annotations
 
 import base64
-import hashlib
 import io
 import json
 import logging
@@ -128,10 +127,9 @@ def pages_file(name: str) -> str:
 
 
 def page_fingerprint(parsed: Parsed) -> int:
-    """What makes two pages the same for a profile: their blocks' paths and
-    texts, in order (as fingerprinted: case and white space folded)."""
-    cells = np.ascontiguousarray(parsed.keys.pathtext, dtype=np.int64)
-    return int.from_bytes(hashlib.blake2b(cells.tobytes(), digest_size=8).digest(), "little")
+    """What makes two pages the same for a profile
+    (:meth:`classifier.profile.PageKeys.fingerprint`)."""
+    return parsed.keys.fingerprint()
 
 
 def write_atomic(path: Path, data: bytes) -> None:

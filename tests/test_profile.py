@@ -327,3 +327,19 @@ def test_the_shipped_site_stages_belong_to_the_shipped_models() -> None:
         assert site_card["first_stage_version"] == first_card["model_version"], "make train"
         assert site_card["training_data_sha256"] == site_data_hash(TRAINING_DIR), "make train"
         assert site_card["kind"] == "site" and site_card["min_pages"] == MIN_PAGES
+
+
+def test_a_copy_of_a_page_is_counted_once(site_files: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "dorran"
+    folder.mkdir()
+    for path in site_files.glob("*.html"):
+        (folder / path.name).write_bytes(path.read_bytes())
+    plain = _rows(_run(["extract", "--site-profile", "--no-blocks", "-q", str(folder)]).stdout)
+    # the same story saved again under another name (a ?ref= or print copy)
+    (folder / "story-0-copy.html").write_bytes((folder / "story-0.html").read_bytes())
+    copied = _rows(_run(["extract", "--site-profile", "--no-blocks", "-q", str(folder)]).stdout)
+    copy = copied.pop("story-0-copy.html")
+    assert {k: {**v, "source": ""} for k, v in copied.items()} == {
+        k: {**v, "source": ""} for k, v in plain.items()
+    }
+    assert copy["text"] == plain["story-0.html"]["text"]
