@@ -50,11 +50,14 @@ class LineCleaner(LoadedModel):
         model_path: Path | str = LINE_MODEL,
         threshold: float | None = None,
         limits: Limits = LIMITS,
-        site_model_path: Path | str = LINE_SITE_MODEL,
+        site_model_path: Path | str | None = None,
     ):
         super().__init__(model_path, threshold)
         self.limits = limits  # lines (max_blocks) and characters a line (max_block_chars)
-        self.site_model_path = Path(site_model_path)
+        # a line model's site stage is the line_site_model.skops beside it
+        self.site_model_path = Path(
+            site_model_path or Path(model_path).with_name(LINE_SITE_MODEL.name)
+        )
         self._site_model: SiteStage | None = None
 
     @property

@@ -19,7 +19,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import IO, Any
 
-from .model import ModelError
+from .model import SITE_WEIGHT, ModelError
 
 logger = logging.getLogger("classifier")
 
@@ -292,10 +292,12 @@ def cmd_check_data(args: argparse.Namespace) -> int:
 
 def cmd_train(args: argparse.Namespace) -> int:
     from .model import BLOCK_MODEL, LINE_MODEL, LINE_SITE_MODEL, SITE_MODEL
-    from .training import TRAINING_DIR, DataError, train, train_lines
+    from .training import PROJECT_ROOT, TRAINING_DIR, DataError, train, train_lines
 
     root = Path(args.data) if args.data else TRAINING_DIR
     out_dir = Path(args.output_dir) if args.output_dir else None
+    if args.site is not None:
+        return _train_site_model(args, root, out_dir or PROJECT_ROOT / "models" / args.site)
 
     def where(path: Path) -> Path:
         return out_dir / path.name if out_dir else path
@@ -323,9 +325,39 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _train_site_model(args: argparse.Namespace, root: Path, out_dir: Path) -> int:
+    """``train --site NAME``: the block model and its site stage, NAME's pages
+    weighing more, written to ``out_dir`` (the line model is not trained)."""
+    from .model import BLOCK_MODEL, SITE_MODEL
+    from .training import DataError, train
+
+    try:
+        card = train(
+            root,
+            out_dir / BLOCK_MODEL.name,
+            evaluate=not args.no_cv,
+            site_out=out_dir / SITE_MODEL.name,
+            site=args.site,
+            site_weight=args.site_weight,
+        )
+    except DataError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    site = card["site"]
+    print(
+        f"trained for site {site['name']} ({site['pages']} pages, weighing {site['weight']:g}x) "
+        f"on {card['n_blocks']} blocks, {card['n_pages']} pages -> "
+        f"{out_dir / card['file']} ({card['model_version']})"
+    )
+    _print_cv(card, "blocks")
+    _print_site(card["site_model"])
+    print(f'use it: extract --model {out_dir / card["file"]}, or model = "..." in the sites file')
+    return 0
+
+
 def _print_site(card: dict[str, Any]) -> None:
     if not card:
-        print("  no site stage: no layout folder has enough pages to learn one from")
+        print("  no site stage: fewer than two layout folders have enough pages to learn one from")
         return
     cv = card.get("cv_metrics") or {}
     print(f"  site stage -> {card['file']} ({card['model_version']})", end="")
@@ -480,6 +512,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--output-dir", help="folder for both models and cards (default: the shipped models)"
     )
     p.add_argument("--no-cv", action="store_true", help="skip grouped cross-validation")
+    p.add_argument(
+        "--site",
+        metavar="NAME",
+        help="a per-site block model (and its site stage): the pages of the layout folder "
+        "NAME (pages/NAME or sites/NAME) weigh more; written to models/NAME/ "
+        "unless --output-dir",
+    )
+    p.add_argument(
+        "--site-weight",
+        type=float,
+        default=SITE_WEIGHT,
+        help=f"how many times a block of the site's pages weighs (default {SITE_WEIGHT:g})",
+    )
     p.set_defaults(func=cmd_train)
 
     from .label import add_parser as add_label_parser

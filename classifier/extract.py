@@ -167,11 +167,12 @@ class Extractor(LoadedModel):
         include: Iterable[str] = (),
         limits: Limits = LIMITS,
         min_article_share: float | None = None,
-        site_model_path: Path | str = SITE_MODEL,
+        site_model_path: Path | str | None = None,
     ) -> None:
         super().__init__(model_path, threshold)
         self.limits = limits
-        self.site_model_path = Path(site_model_path)
+        # a block model's site stage is the site_model.skops beside it
+        self.site_model_path = Path(site_model_path or Path(model_path).with_name(SITE_MODEL.name))
         self._site_model: SiteStage | None = None
         # the page-type gate (classifier.decision.is_story); 0 turns it off
         self.min_article_share = float(

@@ -78,6 +78,7 @@ import numpy as np
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from . import vocab
+from .model import SITE_WEIGHT
 from .segment import (
     LABEL_ATTR,
     LABELS,
@@ -105,7 +106,7 @@ FETCH_TIMEOUT = 30.0
 FETCH_DELAY = 1.0  # seconds between two requests to one host
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 UNSURE_MARGIN = 0.4  # a unit whose top two labels are closer than this is marked
-SESSION_WEIGHT = 10.0  # weight of a block of a page saved in this run, in a refit
+SESSION_WEIGHT = SITE_WEIGHT  # weight of a block of a page saved in this run, in a refit
 TEXT_PREVIEW = 160  # characters of a unit's text sent to the app
 MAX_POST_BYTES = 4 << 20
 ORIGIN_FILE, ORIGIN_METADATA, ORIGIN_MODEL = "file", "metadata", "model"
@@ -625,7 +626,7 @@ class Refitter:
         from sklearn.pipeline import Pipeline
 
         from .features import BlockFeatures
-        from .model import BLOCK_BOOSTER, GroupedBooster, single_threaded
+        from .model import quick_block_fit, single_threaded
         from .segment import segment
         from .training import check_page, page_files
 
@@ -658,10 +659,7 @@ class Refitter:
         y = np.concatenate(ys)
         if set(y) != set(LABELS):
             raise LabelError(f"{self.root}: a refit needs blocks of every label")
-        booster = GroupedBooster(
-            **BLOCK_BOOSTER, class_weight="balanced", early_stopping=False, random_state=0
-        )
-        booster.fit(np.vstack(xs), y, sample_weight=np.concatenate(ws))
+        booster = quick_block_fit(np.vstack(xs), y, np.concatenate(ws))
         took = time.perf_counter() - start
         self.seconds.append(took)
         logger.info("refit on %d blocks of %d pages in %.1f s", len(y), len(xs), took)

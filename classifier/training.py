@@ -34,6 +34,7 @@ from .model import (
     BLOCK_MODEL,
     CALIBRATION_FOLDS,
     LINE_MODEL,
+    SITE_WEIGHT,
     build_block_pipeline,
     build_line_pipeline,
     build_site_pipeline,
@@ -205,11 +206,16 @@ def in_labels_order(model: Pipeline, units: Sequence[Any]) -> np.ndarray:
 
 
 def fit(
-    build: Builder, units: Sequence[Any] | np.ndarray, labels: np.ndarray, groups: np.ndarray
+    build: Builder,
+    units: Sequence[Any] | np.ndarray,
+    labels: np.ndarray,
+    groups: np.ndarray,
+    weights: np.ndarray | None = None,
 ) -> Pipeline:
-    """A fresh pipeline fitted with layout-grouped calibration."""
+    """A fresh pipeline fitted with layout-grouped calibration (``weights``:
+    one a unit, or None for all equal)."""
     folds = min(CALIBRATION_FOLDS, len(set(groups)))
-    return fit_grouped(build(calibration_folds=folds), units, labels, groups)
+    return fit_grouped(build(calibration_folds=folds), units, labels, groups, weights)
 
 
 def out_of_fold(
@@ -218,13 +224,20 @@ def out_of_fold(
     labels: np.ndarray,
     groups: np.ndarray,
     names: Sequence[str] = LABELS,
+    weights: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Out-of-fold predicted labels and probabilities (columns in ``names``
     order, :data:`~classifier.segment.LABELS` by default), grouped by layout."""
     predicted = np.empty(len(labels), dtype=object)
     out = np.zeros((len(labels), len(names)))
     for train_idx, test_idx in grouped_splits(groups):
-        model = fit(build, [units[i] for i in train_idx], labels[train_idx], groups[train_idx])
+        model = fit(
+            build,
+            [units[i] for i in train_idx],
+            labels[train_idx],
+            groups[train_idx],
+            None if weights is None else weights[train_idx],
+        )
         proba = model.predict_proba([units[i] for i in test_idx])
         classes = [str(c) for c in model.classes_]
         for k, lab in enumerate(names):
@@ -289,17 +302,30 @@ def train(
     *,
     evaluate: bool = True,
     site_out: Path | None = None,
+    site: str | None = None,
+    site_weight: float = SITE_WEIGHT,
 ) -> dict[str, Any]:
     """Train the block model from ``root``; write model and card; return the card.
 
     With ``site_out``, also its site stage (:func:`train_site`), written
     there; it needs the block model's out-of-fold probabilities, so those are
     computed even when ``evaluate`` is off.
+
+    With ``site`` (a layout folder of ``pages/`` or ``sites/``), a per-site
+    model: that folder's blocks weigh ``site_weight`` times the others (a
+    ``sites/`` folder joins the block model's pages for it), and the card
+    says so.
     """
     single_threaded()
     pages, errors = load_pages(root)
-    if errors:
-        raise DataError("training data has errors:\n" + "\n".join(errors))
+    sites, site_errors = load_pages(root, folder=SITES)
+    if errors or (site_errors and (site is not None or site_out is not None)):
+        raise DataError("training data has errors:\n" + "\n".join(errors + site_errors))
+    weights = None
+    if site is not None:
+        pages = pages + [lp for lp in sites if lp.layout == site]
+        sites = [lp for lp in sites if lp.layout != site]
+        weights = site_weights(root, pages, site, site_weight)
     blocks, labels, groups = flatten(pages)
     _check_labels(root, labels, groups, "block")
     logger.info(
@@ -308,26 +334,29 @@ def train(
     metrics = {}
     oof = None
     if evaluate or site_out is not None:
-        predicted, oof = out_of_fold(build_block_pipeline, blocks, labels, groups)
+        predicted, oof = out_of_fold(build_block_pipeline, blocks, labels, groups, weights=weights)
         if evaluate:
             metrics = cv_report(labels, predicted, groups)
-    model = fit(build_block_pipeline, blocks, labels, groups)
+    model = fit(build_block_pipeline, blocks, labels, groups, weights)
     config = read_config(root)
     card = {
         **_card("block", model, labels, groups),
         "threshold": config.get("threshold", 0.5),
         "threshold_note": config.get("threshold_note", ""),
         "switch_cost": config.get("switch_cost", 0.0),
-        "training_data_sha256": data_hash(root),
+        "training_data_sha256": data_hash(root) if site is None else site_data_hash(root),
         "n_pages": len(pages),
         "n_blocks": len(blocks),
         "cv_metrics": metrics,
     }
+    if site is not None:
+        card["site"] = {
+            "name": site,
+            "weight": site_weight,
+            "pages": sum(lp.layout == site for lp in pages),
+        }
     card = save_model(model, out, card)
     if site_out is not None and oof is not None:
-        sites, site_errors = load_pages(root, folder=SITES)
-        if site_errors:
-            raise DataError("training data has errors:\n" + "\n".join(site_errors))
         # the sites' pages were never trained on: the model's own probabilities
         # for them are out of sample, like the out-of-fold ones of the pages
         every = pages + sites
@@ -343,6 +372,21 @@ def train(
             evaluate=evaluate,
         )
     return card
+
+
+def site_weights(root: Path, pages: list[LabelledPage], site: str, weight: float) -> np.ndarray:
+    """One weight a block of ``pages``: ``weight`` for the blocks of the layout
+    folder ``site``, 1 for the others; a site with no pages is a DataError
+    that lists the folders there are."""
+    if weight <= 0:
+        raise DataError(f"site weight must be positive, not {weight}")
+    if not any(lp.layout == site for lp in pages):
+        folders = sorted({p.parent.name for p in page_files(root) + page_files(root, SITES)})
+        raise DataError(
+            f"{root}: no labelled pages of site {site!r} in {PAGES}/ or {SITES}/ "
+            f"(folders: {', '.join(folders) or 'none'})"
+        )
+    return np.array([weight if lp.layout == site else 1.0 for lp in pages for _ in lp.page.blocks])
 
 
 # layouts with fewer pages than this give no site-stage training rows (a
@@ -465,8 +509,10 @@ def train_site(
     (the block model's for pages, the line model's for dumps) and its
     decision ``rule``."""
     X, y, groups, doc_of, instance = site_rows(keys, units, layouts, proba, rule)
-    if not len(y):
-        logger.info("no layout has %d documents: no site stage written", SITE_MIN_LAYOUT_PAGES)
+    if len(set(groups)) < 2:  # grouped calibration needs two layouts
+        logger.info(
+            "fewer than 2 layouts have %d documents: no site stage written", SITE_MIN_LAYOUT_PAGES
+        )
         return {}
     logger.info("training a site stage on %d units, %d layouts", len(y), len(set(groups)))
     metrics: dict[str, Any] = {}

@@ -12,6 +12,7 @@ the feed (:meth:`PageAnalyser.classify`).
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -28,6 +29,7 @@ from classifier.profile import PageKeys, SiteProfile
 from classifier.segment import LIMITS, Limits, Page, blockify, parse_document, serialize
 
 from .config import Config
+from .sites import Site
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +63,7 @@ class Parsed:
     page: Page
     tree: Any  # the parsed document (metadata reads it)
     proba: np.ndarray  # the block model's probabilities, (blocks, labels)
+    site: str = ""  # the sites-file name it was parsed for (which model)
     _keys: PageKeys | None = field(default=None, repr=False)
     _metadata: Metadata | None = field(default=None, repr=False)
 
@@ -160,7 +163,7 @@ def page_metadata(html: str, page: Page) -> Metadata:
     )
 
 
-def analyser_for_crawl(config: Config) -> PageAnalyser:
+def analyser_for_crawl(config: Config, sites: Iterable[Site] = ()) -> PageAnalyser:
     """The crawl's analyser, loaded before anything is fetched.
 
     A model that cannot be loaded (missing, altered, foreign, stale: see
@@ -170,19 +173,33 @@ def analyser_for_crawl(config: Config) -> PageAnalyser:
     the end of an asyncio task's log.
     """
     try:
-        return PageAnalyser.from_config(config)
+        return PageAnalyser.from_config(config, sites)
     except Exception as exc:  # whatever refused the model: its message says why
         logger.critical("Cannot start the crawl: %s", exc)
         raise SystemExit(2) from None
 
 
 class PageAnalyser:
-    """The block model plus metadata reading, loaded once a crawl (by the spider)."""
+    """The block model plus metadata reading, loaded once a crawl (by the spider).
 
-    def __init__(self, extractor: Extractor, min_story_chars: int) -> None:
+    ``by_site`` maps a sites-file name to that site's own model (its
+    ``model``, from ``train --site``); every other page goes through
+    ``extractor``, the crawl's model.
+    """
+
+    def __init__(
+        self,
+        extractor: Extractor,
+        min_story_chars: int,
+        by_site: dict[str, Extractor] | None = None,
+    ) -> None:
         self.extractor = extractor
         self.min_story_chars = min_story_chars
-        self.article = extractor.labels.index(ARTICLE)
+        self.by_site = dict(by_site or {})
+
+    def extractor_for(self, site: str) -> Extractor:
+        """The model the pages of ``site`` (a sites-file name) go through."""
+        return self.by_site.get(site, self.extractor)
 
     @property
     def limits(self) -> Limits:
@@ -190,34 +207,52 @@ class PageAnalyser:
         return self.extractor.limits
 
     @classmethod
-    def from_config(cls, config: Config) -> PageAnalyser:
+    def from_config(cls, config: Config, sites: Iterable[Site] = ()) -> PageAnalyser:
         """Load (and check) the model, the decision rule and the limits the
-        settings name; with NEWSFILTER_SITE_PROFILE the site model too (checked
-        to be trained over this block model)."""
-        extractor = Extractor(
-            Path(config.model or BLOCK_MODEL),
-            threshold=config.threshold,
-            switch_cost=config.switch_cost,
-            limits=LIMITS.replace(**config.limits),
-        )
-        if config.site_profile:  # loaded now: a missing or stale one stops the start
-            try:
-                _ = extractor.site_model
-            except ModelError as exc:
-                raise ModelError(
-                    f"{exc}; or crawl without site profiles: -s NEWSFILTER_SITE_PROFILE=False"
-                ) from None
-        return cls(extractor, config.min_story_chars)
+        settings name, and the per-site models the ``sites`` name (one load a
+        file); with NEWSFILTER_SITE_PROFILE each model's site stage too
+        (checked to be trained over that block model)."""
+        loaded: dict[Path, Extractor] = {}
 
-    def parse(self, body: bytes, *, url: str, encoding: str | None = None) -> Parsed:
-        """Parse one page, within :attr:`limits`, and run the block model on it.
-        Raises :class:`~classifier.segment.SegmentationError` when there is no
-        document."""
+        def load(path: Path, site: str = "") -> Extractor:
+            path = path.resolve()
+            if path not in loaded:
+                try:
+                    extractor = Extractor(
+                        path,
+                        threshold=config.threshold,
+                        switch_cost=config.switch_cost,
+                        limits=LIMITS.replace(**config.limits),
+                    )
+                    if config.site_profile:  # loaded now: a missing or stale one stops the start
+                        _ = extractor.site_model
+                except ModelError as exc:
+                    where = f"site {site}'s model: " if site else ""
+                    hint = (
+                        "; or crawl without site profiles: -s NEWSFILTER_SITE_PROFILE=False"
+                        if config.site_profile
+                        else ""
+                    )
+                    raise ModelError(f"{where}{exc}{hint}") from None
+                loaded[path] = extractor
+            return loaded[path]
+
+        default = load(Path(config.model or BLOCK_MODEL))
+        by_site = {s.name: load(Path(s.model), s.name) for s in sites if s.model}
+        return cls(default, config.min_story_chars, by_site)
+
+    def parse(
+        self, body: bytes, *, url: str, encoding: str | None = None, site: str = ""
+    ) -> Parsed:
+        """Parse one page, within :attr:`limits`, and run the block model of
+        its ``site`` on it. Raises :class:`~classifier.segment.SegmentationError`
+        when there is no document."""
         content_type = f"text/html; charset={encoding}" if encoding else None
         doc = parse_document(body, content_type, self.limits)
         page = blockify(doc, limits=self.limits)
         page.url = url
-        return Parsed(page, doc.tree, self.extractor.probabilities(page.blocks))
+        extractor = self.extractor_for(site)
+        return Parsed(page, doc.tree, extractor.probabilities(page.blocks), site)
 
     def classify(self, parsed: Parsed, site: SiteProfile | None = None) -> Analysis:
         """Decide on a parsed page: alone, or with the profile of its ``site``
@@ -225,15 +260,18 @@ class PageAnalyser:
         ``analysis.extraction.truncated`` names the limits the page hit."""
         page = parsed.page
         keys = parsed.keys if site is not None else None
-        extraction = self.extractor.extract_page(page, parsed.proba, site=site, keys=keys)
+        extractor = self.extractor_for(parsed.site)
+        extraction = extractor.extract_page(page, parsed.proba, site=site, keys=keys)
         is_story = extraction.is_article and extraction.main_run_chars >= self.min_story_chars
         metadata = parsed.metadata if is_story else None
         return Analysis(extraction, is_story, metadata, page.meta.get("feed") or None)
 
-    def analyse(self, body: bytes, *, url: str, encoding: str | None = None) -> Analysis:
+    def analyse(
+        self, body: bytes, *, url: str, encoding: str | None = None, site: str = ""
+    ) -> Analysis:
         """Classify one page alone (:meth:`parse`, then :meth:`classify`)."""
-        return self.classify(self.parse(body, url=url, encoding=encoding))
+        return self.classify(self.parse(body, url=url, encoding=encoding, site=site))
 
     def p_article(self, parsed: Parsed) -> np.ndarray:
         """The block model's P(article) per block (what a site profile counts)."""
-        return parsed.proba[:, self.article]
+        return parsed.proba[:, self.extractor_for(parsed.site).labels.index(ARTICLE)]

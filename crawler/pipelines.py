@@ -94,7 +94,9 @@ class ArticlePipeline:
         analysis = item.analysis
         if analysis is None:
             try:
-                analysis = self.analyser.analyse(item.body, url=item.url, encoding=item.encoding)
+                analysis = self.analyser.analyse(
+                    item.body, url=item.url, encoding=item.encoding, site=item.site
+                )
             except SegmentationError as exc:
                 self.stats.inc_value("newsfilter/unparsable")
                 raise DropItem(f"{item.url}: cannot parse: {exc}") from exc

@@ -360,7 +360,9 @@ class SiteProfiles:
     def _parse(self, held: Held) -> Parsed | None:
         """A held page parsed again (what is kept is its body, not its tree)."""
         try:
-            return self.analyser.parse(held.body, url=held.url, encoding=held.encoding)
+            return self.analyser.parse(
+                held.body, url=held.url, encoding=held.encoding, site=held.site
+            )
         except Exception as exc:  # it parsed when fetched: a bug, counted, the crawl goes on
             self.stats.inc_value(f"newsfilter/error/{type(exc).__name__}")
             logger.error("Error analysing held page %s", held.url, exc_info=True)

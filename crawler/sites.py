@@ -10,6 +10,11 @@ TOML, one ``[[site]]`` table a site::
     feeds = ["https://valley.example/rss.xml"]          # optional, RSS or Atom
     include = ["/news/"]                      # optional regexes on URLs
     exclude = ["/tag/", "\\?page="]
+    model = "../models/valley-times/block_model.skops"   # optional: a per-site model
+
+``model`` (``python -m classifier train --site NAME`` writes one) is a
+block model for this site's pages, its site stage beside it; a relative
+path is relative to the sites file's folder.
 """
 
 from __future__ import annotations
@@ -53,6 +58,7 @@ class Site:
     feeds: list[str] = field(default_factory=list)
     include: list[re.Pattern[str]] = field(default_factory=list)
     exclude: list[re.Pattern[str]] = field(default_factory=list)
+    model: str = ""  # a per-site block model (absolute path); "": the crawl's model
 
     def __post_init__(self) -> None:
         if not self.allowed_domains:
@@ -117,6 +123,11 @@ def load_sites(path: Path | str) -> list[Site]:
             exclude = [re.compile(p) for p in _strings(entry, "exclude", where)]
         except re.error as exc:
             raise SitesError(f"{where} ({name}): bad pattern: {exc}") from exc
+        model = entry.get("model", "")
+        if not isinstance(model, str):
+            raise SitesError(f"{where} ({name}): 'model' must be a path (a string)")
+        if model:
+            model = str(path.parent / model)  # an absolute model path stays as it is
         start = _strings(entry, "start_urls", where)
         if not start and not entry.get("sitemaps") and not entry.get("feeds"):
             raise SitesError(f"{where} ({name}): give start_urls, sitemaps or feeds")
@@ -129,6 +140,7 @@ def load_sites(path: Path | str) -> list[Site]:
                 _strings(entry, "feeds", where),
                 include,
                 exclude,
+                model,
             )
         )
     if not sites:

@@ -146,6 +146,39 @@ def test_sites_file_is_validated(tmp_path: Path) -> None:
         load_sites(bad)
 
 
+def test_a_site_with_its_own_model_is_classified_by_it(tmp_path: Path) -> None:
+    """A sites-file ``model`` (relative to the sites file) classifies that
+    site's pages; a site model that cannot be loaded stops the crawl at its
+    start, naming the site."""
+    from classifier.model import BLOCK_MODEL, load_model, save_model
+
+    model, card = load_model(BLOCK_MODEL)
+    own = {k: v for k, v in card.items() if k not in ("file", "sha256", "model_version")}
+    saved = save_model(model, tmp_path / "models" / "gazette.skops", own)
+    sites = tmp_path / "sites.toml"
+    with crawlsite.serve() as (base, _):
+        sites.write_text(
+            f'[[site]]\nname = "gazette"\nstart_urls = ["{base}/story.html"]\n'
+            'model = "models/gazette.skops"\n',
+            encoding="utf-8",
+        )
+        assert load_sites(sites)[0].model == str(tmp_path / "models" / "gazette.skops")
+        args = ["news", "-a", f"sites_file={sites}", "-s", "NEWSFILTER_SITE_PROFILE=False"]
+        _, items = scrapy(args, tmp_path)
+        assert items and {i["model_version"] for i in items} == {saved["model_version"]}
+        assert saved["model_version"] != card["model_version"]
+        # with site profiles on, the site's model needs its own site stage beside it
+        proc = subprocess.run(
+            crawlsite.scrapy_command(["news", "-a", f"sites_file={sites}"]),
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert proc.returncode == 2
+    assert "site gazette's model" in proc.stderr and "site_model.skops" in proc.stderr
+
+
 def expected_demo() -> dict[str, dict]:
     rows = [
         json.loads(x) for x in (DEMO / "expected.jsonl").read_text(encoding="utf-8").splitlines()

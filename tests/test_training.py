@@ -128,3 +128,50 @@ def test_train_command_writes_both_models_and_cards(tmp_path: Path) -> None:
     assert block_card["threshold"] == 0.45  # the data folder's own decision rule
     assert block_card["n_pages"] == 6 and line_card["n_dumps"] == 6
     assert list(block.classes_) == list(line.classes_)
+
+
+VALLEY = TINY.replace('<section data-label="teaser">', '<section data-label="article">')
+
+
+def test_train_site_weighs_the_sites_pages(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``train --site NAME``: a model where NAME's own labels outweigh the
+    other layouts'. Here the site calls its list of items story, where every
+    other layout calls the same list teaser."""
+    data = tmp_path / "data"
+    for k, layout in enumerate(("one", "two", "three")):
+        for n in range(2):
+            path = data / "pages" / layout / f"p{n}.html"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(TINY.format(n=f"{k}{n}"), encoding="utf-8")
+    for n in range(3):
+        path = data / "sites" / "valley" / f"v{n}.html"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(VALLEY.format(n=f"v{n}"), encoding="utf-8")
+    out = tmp_path / "valley-model"
+    argv = ["train", "--data", str(data), "--output-dir", str(out), "--no-cv"]
+    assert main([*argv, "--site", "valley"]) == 0
+    assert "trained for site valley (3 pages, weighing 10x)" in capsys.readouterr().out
+    model, card = load_model(out / BLOCK_MODEL.name)
+    assert card["site"] == {"name": "valley", "weight": 10.0, "pages": 3}
+    assert card["n_pages"] == 9  # a sites/ folder joins the pages it is trained for
+    assert not (out / LINE_MODEL.name).exists()  # a per-site model is a block model
+    even = train(
+        data, tmp_path / "even" / BLOCK_MODEL.name, evaluate=False, site="valley", site_weight=1
+    )
+    plain, _ = load_model(tmp_path / "even" / BLOCK_MODEL.name)
+
+    page = segment(VALLEY.format(n="new"))
+    listed = [b.index for b in page.blocks if "fares" in b.text or "results" in b.text]
+    assert listed
+    art = list(model.classes_).index("article")
+    weighted = model.predict_proba(page.blocks)[listed, art]
+    unweighted = plain.predict_proba(page.blocks)[listed, art]
+    assert even["site"]["weight"] == 1
+    assert np.all(weighted > unweighted + 0.1), (weighted, unweighted)
+    assert np.all(weighted > 0.5)
+
+    assert main([*argv, "--site", "nowhere"]) == 1
+    err = capsys.readouterr().err
+    assert "no labelled pages of site 'nowhere'" in err and "valley" in err

@@ -170,7 +170,7 @@ class NewsSpider(scrapy.Spider):
         spider.sites = spider._select_sites()
         spider.allowed_domains = sorted({d for s in spider.sites for d in s.allowed_domains})
         if spider.config.classify:  # load (and check) the model now: fail before crawling
-            spider.analyser = analyser_for_crawl(spider.config)
+            spider.analyser = analyser_for_crawl(spider.config, spider.sites)
             spider.traps = TrapGuard(spider.config.trap_pages, spider.config.trap_segment_repeats)
             spider.profiles = SiteProfiles.from_crawler(crawler, spider.analyser)
         return spider
@@ -320,7 +320,9 @@ class NewsSpider(scrapy.Spider):
         if correction:
             self.crawler.stats.inc_value(f"newsfilter/charset/{correction}")
         try:
-            parsed = self.analyser.parse(page.body, url=page.url, encoding=encoding)
+            parsed = self.analyser.parse(
+                page.body, url=page.url, encoding=encoding, site=page.meta.get("site", "")
+            )
             analysis = self.analyser.classify(parsed)  # alone: links and traps
         except SegmentationError as exc:
             self.crawler.stats.inc_value("newsfilter/unparsable")
