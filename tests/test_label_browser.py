@@ -21,7 +21,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from conftest import CHROMIUM, CHROMIUM_ARGS, page  # noqa: E402
-from test_label import news_page, one_thread, sources, tiny_model  # noqa: E402, F401
+from test_label import news_page, one_thread, sources, tiny_model, write_root  # noqa: E402, F401
 
 from classifier.cli import build_parser  # noqa: E402
 from classifier.label import LabelServer, Session  # noqa: E402
@@ -85,12 +85,14 @@ def test_click_relabel_save(
 ) -> None:
     session = Session(
         sources([news_page(4, labelled=False)], tmp_path / "in"),
-        data_root=tmp_path / "data",
+        data_root=write_root(tmp_path / "data", 4),
         model_path=tiny_model,
         offline=True,
+        refit=True,
     )
     (item,) = session.items.values()
     before = item.block_labels()
+    predicted = session.predictor.probabilities(item.page.blocks).argmax(axis=1)
     run = Running(session)
     events: list[str] = []
     try:
@@ -133,6 +135,15 @@ def test_click_relabel_save(
         assert args.func(args) == 0
         assert (tmp_path / "label.png").stat().st_size > 10_000
         assert events == []
+        # the save started a refit on the data root: the two blocks are now
+        # predicted as they were clicked, and the app says which model it uses
+        session.wait_refit(120)
+        assert session.refit_state == "idle", session.refit_error
+        after = session.predictor.probabilities(item.page.blocks).argmax(axis=1)
+        for i, label in ((i_footer, want[0]), (i_heading, want[1])):
+            assert LABELS[predicted[i]] != label and LABELS[after[i]] == label
+        tab.reload()
+        tab.wait_for_function("() => document.body.innerText.includes('refit-1')")
     finally:
         run.close()
 
