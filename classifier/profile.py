@@ -100,12 +100,12 @@ SITE_LABELS = ("article", "noise")
 SITE_MONOTONIC: dict[str, int] = {}
 
 _DIGITS = re.compile(r"\d+")
-_SPACE = re.compile(r"\s+")
 
 
 def normal_text(text: str) -> str:
-    """Text as fingerprinted: case folded, white space collapsed."""
-    return _SPACE.sub(" ", text.casefold()).strip()
+    """Text as fingerprinted: case folded, white space collapsed (``str.split``
+    and the regex ``\\s`` know the same white space: ``str.isspace``)."""
+    return " ".join(text.casefold().split())
 
 
 def normal_path(path: str) -> str:
@@ -155,11 +155,18 @@ class PageKeys:
     @classmethod
     def from_units(cls, unit_texts: Sequence[str], unit_paths: Sequence[str]) -> PageKeys:
         texts, pathtexts, paths = [], [], []
+        # sibling blocks share a path: each distinct one is normalised and
+        # fingerprinted once
+        known: dict[str, tuple[str, int]] = {}
         for raw_text, raw_path in zip(unit_texts, unit_paths, strict=True):
-            text, path = normal_text(raw_text), normal_path(raw_path)
+            text = normal_text(raw_text)
+            seen = known.get(raw_path)
+            if seen is None:
+                path = normal_path(raw_path)
+                seen = known[raw_path] = (path + "\x00", _fingerprint(b"path", path))
             texts.append(_fingerprint(b"text", text))
-            pathtexts.append(_fingerprint(b"pathtext", path + "\x00" + text))
-            paths.append(_fingerprint(b"path", path))
+            pathtexts.append(_fingerprint(b"pathtext", seen[0] + text))
+            paths.append(seen[1])
         distinct_paths, path_of = np.unique(np.asarray(paths, dtype=np.uint64), return_inverse=True)
         distinct_text, keys_of = np.unique(
             np.asarray(texts + pathtexts, dtype=np.uint64), return_inverse=True

@@ -184,6 +184,26 @@ def test_the_page_itself_is_left_out_of_its_evidence(extractor: Extractor) -> No
     assert (X2[:, col["pathtext_share"]] == 1.0).all()
 
 
+def test_the_site_stage_shortcut_is_its_pipeline_bit_for_bit(extractor: Extractor) -> None:
+    """SiteStage.p_article skips the pipeline's layers; it must give exactly
+    the pipeline's P(article), NaN features (an unseen path) included."""
+    pages = [_keys_and_p(extractor, _site_page(k)) for k in range(len(STORIES))]
+    profile = SiteProfile()
+    for keys, proba in pages:
+        profile.add(keys, proba[:, 0])
+    rows = [site_matrix(profile, k, p, LABELS, p[:, 0] >= 0.5) for k, p in pages]
+    rng = np.random.default_rng(7)
+    noise = rng.uniform(-0.2, 1.2, size=(300, len(SITE_FEATURES)))
+    noise[rng.uniform(size=noise.shape) < 0.1] = np.nan
+    X = np.vstack([*rows, noise])
+    for stage in (extractor.site_model, LineCleaner().site_model):
+        want = stage.probabilities(X)[:, stage.labels.index("article")]
+        assert np.array_equal(stage.p_article(X), want)
+        assert stage.p_article(X[:0]).shape == (0,)
+    with pytest.raises(ValueError, match="site features need"):
+        extractor.site_model.p_article(X[:, :-1])
+
+
 def test_a_profile_has_a_fixed_size_and_round_trips(extractor: Extractor) -> None:
     keys, proba = _keys_and_p(extractor, _site_page(1))
     profile = SiteProfile("dorran")
