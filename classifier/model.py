@@ -296,6 +296,47 @@ def quick_block_fit(X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray) -> 
     return booster.fit(X, y, sample_weight=sample_weight)
 
 
+def calibrated_proba(pipeline: Pipeline, units: Sequence[Any] | np.ndarray) -> np.ndarray:
+    """``pipeline.predict_proba(units)``, bit for bit, for our pipelines of a
+    feature step and a booster calibrated on one fold (``ensemble=False``),
+    without the layers scikit-learn puts between: the calibration wrapper's
+    checks, its label encoder and response-method lookup cost about as much
+    as the trees on a page of a few hundred blocks.  The steps are
+    scikit-learn's ``_CalibratedClassifier.predict_proba`` (1.9), in its
+    order: the booster's raw scores, each class's isotonic calibrator (a
+    binary booster scores its second class), the normalisation, the clip
+    of a hair above 1.  Any
+    other pipeline goes through ``predict_proba``; a test holds the two
+    equal on real pages."""
+    model = pipeline.steps[-1][1]
+    folds = getattr(model, "calibrated_classifiers_", None)
+    if (
+        len(pipeline.steps) != 2
+        or not isinstance(model, CalibratedClassifierCV)
+        or not folds
+        or len(folds) != 1
+        or folds[0].method != "isotonic"
+        or list(folds[0].estimator.classes_) != list(model.classes_)
+    ):
+        return np.asarray(pipeline.predict_proba(units))
+    fold = folds[0]
+    X = pipeline.steps[0][1].transform(units)
+    raw = fold.estimator._raw_predict(X)
+    n_classes = len(model.classes_)
+    proba = np.zeros((raw.shape[0], n_classes))
+    if n_classes == 2:
+        proba[:, 1] = fold.calibrators[0].predict(raw[:, 0])
+        proba[:, 0] = 1.0 - proba[:, 1]
+    else:
+        for k, calibrator in enumerate(fold.calibrators):
+            proba[:, k] = calibrator.predict(raw[:, k])
+        denominator = np.sum(proba, axis=1)[:, np.newaxis]
+        uniform = np.full_like(proba, 1 / n_classes)
+        proba = np.divide(proba, denominator, out=uniform, where=denominator != 0)
+    proba[(1.0 < proba) & (proba <= 1.0 + 1e-5)] = 1.0
+    return proba
+
+
 def single_threaded() -> None:
     """Run the trees' OpenMP code on one thread, for the whole process.
 
@@ -540,7 +581,7 @@ class LoadedModel:
         """P(label) for every unit of one document, columns in ``self.labels`` order."""
         if not len(units):
             return np.zeros((0, len(self.labels)))
-        return self.model.predict_proba(units)
+        return calibrated_proba(self.model, units)
 
 
 class SiteStage(LoadedModel):
@@ -557,27 +598,8 @@ class SiteStage(LoadedModel):
             )
 
     def p_article(self, X: np.ndarray) -> np.ndarray:
-        """P(article) over site features ``X``: :meth:`probabilities`' column,
-        bit for bit, computed without the layers between (the pipeline's
-        identity feature step, the calibration wrapper's checks): one call to
-        the booster and one to the isotonic calibrator of its one calibrated
-        fold.  A page's site stage costs a third as much (``make bench``)."""
-        model = self.model.steps[-1][1]
-        folds = getattr(model, "calibrated_classifiers_", [])
-        if len(folds) != 1 or len(folds[0].calibrators) != 1 or folds[0].method != "isotonic":
-            return self.probabilities(X)[:, self.labels.index("article")]
-        X = np.asarray(X, dtype=float)
-        if X.ndim != 2 or X.shape[1] != model.n_features_in_:
-            raise ValueError(f"site features need {model.n_features_in_} columns, got {X.shape}")
-        if not len(X):
-            return np.zeros(0)
-        fold = folds[0]
-        # a binary booster's decision is the raw score of its second class
-        # (scikit-learn's _CalibratedClassifier.predict_proba)
-        second = fold.calibrators[0].predict(fold.estimator._raw_predict(X)[:, 0])
-        if str(fold.estimator.classes_[1]) == "article":
-            return np.asarray(second, dtype=float)
-        return 1.0 - second
+        """P(article) over site features ``X`` (:meth:`probabilities`' column)."""
+        return self.probabilities(X)[:, self.labels.index("article")]
 
     def revise(self, proba: np.ndarray, labels: Sequence[str], X: np.ndarray) -> np.ndarray:
         """The first stage's ``proba`` (columns in ``labels`` order) with

@@ -111,3 +111,29 @@ def test_card_with_other_labels_or_features_is_refused(tmp_path: Path) -> None:
     card_path(path).write_text(json.dumps({**card, "kind": "line"}))
     with pytest.raises(ModelError, match="other features"):
         Extractor(path)  # a block model's card claiming to be a line model
+
+
+def test_the_shortcut_past_the_calibration_wrapper_is_predict_proba_bit_for_bit() -> None:
+    """classifier.model.calibrated_proba (what every loaded model predicts
+    with) against the pipeline's own predict_proba: the same numbers, exactly,
+    for the block and line models on the written sites' pages."""
+    from classifier.clean import LineCleaner
+    from classifier.lines import dump_from_pairs, flatten_page
+    from classifier.model import calibrated_proba
+
+    extractor, cleaner = Extractor(), LineCleaner()
+    pages = sorted((Path(__file__).parent / "data" / "sites").glob("*/*.html"))[::6]
+    assert len(pages) >= 10
+    for path in pages:
+        page = segment(path.read_bytes())
+        lines = dump_from_pairs(flatten_page(page), str(path)).lines
+        for model, units in ((extractor.model, page.blocks), (cleaner.model, lines)):
+            assert np.array_equal(calibrated_proba(model, units), model.predict_proba(units))
+    # a pipeline of another shape (the label app's uncalibrated refit) goes
+    # through its own predict_proba
+    from sklearn.pipeline import Pipeline
+
+    booster = extractor.model.steps[-1][1].calibrated_classifiers_[0].estimator
+    bare = Pipeline([("features", extractor.model.steps[0][1]), ("model", booster)])
+    assert np.array_equal(calibrated_proba(bare, page.blocks), bare.predict_proba(page.blocks))
+    assert not np.array_equal(bare.predict_proba(page.blocks), extractor.probabilities(page.blocks))

@@ -185,8 +185,9 @@ def test_the_page_itself_is_left_out_of_its_evidence(extractor: Extractor) -> No
 
 
 def test_the_site_stage_shortcut_is_its_pipeline_bit_for_bit(extractor: Extractor) -> None:
-    """SiteStage.p_article skips the pipeline's layers; it must give exactly
-    the pipeline's P(article), NaN features (an unseen path) included."""
+    """A site stage's P(article) skips the pipeline's layers
+    (classifier.model.calibrated_proba); it must give exactly the pipeline's,
+    NaN features (an unseen path) included."""
     pages = [_keys_and_p(extractor, _site_page(k)) for k in range(len(STORIES))]
     profile = SiteProfile()
     for keys, proba in pages:
@@ -197,7 +198,7 @@ def test_the_site_stage_shortcut_is_its_pipeline_bit_for_bit(extractor: Extracto
     noise[rng.uniform(size=noise.shape) < 0.1] = np.nan
     X = np.vstack([*rows, noise])
     for stage in (extractor.site_model, LineCleaner().site_model):
-        want = stage.probabilities(X)[:, stage.labels.index("article")]
+        want = stage.model.predict_proba(X)[:, stage.labels.index("article")]
         assert np.array_equal(stage.p_article(X), want)
         assert stage.p_article(X[:0]).shape == (0,)
     with pytest.raises(ValueError, match="site features need"):
