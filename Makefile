@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install system-deps demo demo-distributed test fuzz label label-auto lint train check-data eval tune bench bench-scale segloss explain clean
+.PHONY: install system-deps demo demo-distributed test fuzz label label-auto lint train check-data eval tune bench bench-scale segloss adapt-report explain clean
 
 install: $(STAMP)
 
@@ -69,6 +69,13 @@ fuzz: $(STAMP)
 
 segloss: $(STAMP)
 	$(PY) -m lab segloss
+
+# each layout folder in turn as a new site: F1 on its other pages against
+# 0, 1, 3, 5, 10 of its pages labelled (reports/adapt.md, adapt.png, adapt.json);
+# about 200 fits of ~20 s each, ADAPT_JOBS at once
+ADAPT_JOBS ?= 2
+adapt-report: $(STAMP)
+	$(PY) -m lab adapt --jobs $(ADAPT_JOBS)
 
 # label pages in the browser (PAGES: a folder, files or a urls.jsonl), saved in
 # training_data/pages/<site>/; label-auto writes the pages whose JSON-LD

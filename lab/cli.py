@@ -1,6 +1,6 @@
 """Command line of the lab: ``python -m lab COMMAND`` (``make eval``, ``make tune``...).
 
-Commands: eval, tune, bench, segloss, train-report.  The corpora live in
+Commands: eval, tune, bench, segloss, scale, adapt, train-report.  The corpora live in
 ``../shared/corpora`` (or ``$NEWSFILTER_CORPORA``); without them eval, tune
 and bench say so and exit cleanly.
 """
@@ -144,6 +144,12 @@ def cmd_scale(args: argparse.Namespace) -> int:
     return scale_main(args)
 
 
+def cmd_adapt(args: argparse.Namespace) -> int:
+    from .adapt import main as adapt_main
+
+    return adapt_main(args)
+
+
 def cmd_train_report(args: argparse.Namespace) -> int:
     """reports/train.md and confusion.png from the block model's card (``make train``)."""
     from .reports import write_train_report
@@ -231,6 +237,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--crawl-sites", type=int, help="demo site copies the crawl serves (8)")
     p.add_argument("-o", "--output", help="report folder (default reports/)")
     p.set_defaults(func=cmd_scale)
+
+    p = sub.add_parser(
+        "adapt", help="learning curves: F1 on a held-out layout against its pages labelled"
+    )
+    p.add_argument("--data", help="training data folder (default training_data/)")
+    p.add_argument("--points", default="0,1,3,5,10", help="pages labelled, comma-separated")
+    p.add_argument("--jobs", type=int, default=1, help="fits run at once (one core each)")
+    p.add_argument("--groups", help="comma-separated: pages, sites, eval, new (default all)")
+    p.add_argument("--limit", type=int, help="the first N folders of each group (development)")
+    p.add_argument(
+        "--no-eval-sites",
+        action="store_true",
+        help="only training_data/: leave out the sites of tests/data/sites and tests/data/adapt",
+    )
+    p.add_argument("-o", "--output", help="report folder (default reports/)")
+    p.set_defaults(func=cmd_adapt)
 
     p = sub.add_parser("train-report", help="reports/train.md from the trained models' cards")
     p.add_argument("--model", help="block model file (default: the shipped one)")
