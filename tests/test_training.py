@@ -1,8 +1,11 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 import zipfile
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -69,9 +72,21 @@ def zip_members(path: Path) -> dict[str, bytes]:
         return {name: zf.read(name) for name in zf.namelist()}
 
 
+@pytest.fixture(scope="module")
+def retrained(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Both models retrained from the committed data, at once (two processes:
+    the block and the line model are independent fits): their cards by kind."""
+    out = tmp_path_factory.mktemp("retrained")
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=2, mp_context=spawn) as pool:
+        block = pool.submit(train, TRAINING_DIR, out / BLOCK_MODEL.name, evaluate=False)
+        line = pool.submit(train_lines, TRAINING_DIR, out / LINE_MODEL.name, evaluate=False)
+        return {"block": block.result(), "line": line.result(), "dir": out}
+
+
 @pytest.mark.slow
-def test_retraining_reproduces_the_committed_model(tmp_path: Path) -> None:
-    card = train(TRAINING_DIR, tmp_path / BLOCK_MODEL.name, evaluate=False)
+def test_retraining_reproduces_the_committed_model(retrained: dict[str, Any]) -> None:
+    card, tmp_path = retrained["block"], retrained["dir"]
     fresh, _ = load_model(tmp_path / BLOCK_MODEL.name)
     shipped, shipped_card = load_model(BLOCK_MODEL)
     assert card["feature_names"] == shipped_card["feature_names"]
@@ -87,10 +102,11 @@ def test_committed_line_model_was_trained_on_committed_data() -> None:
 
 
 @pytest.mark.slow
-def test_retraining_reproduces_the_committed_line_model(tmp_path: Path) -> None:
+def test_retraining_reproduces_the_committed_line_model(retrained: dict[str, Any]) -> None:
     from classifier.lines import dump_from_pairs, flatten_page
 
-    train_lines(TRAINING_DIR, tmp_path / LINE_MODEL.name, evaluate=False)
+    tmp_path = retrained["dir"]
+    assert retrained["line"]["kind"] == "line"
     fresh, _ = load_model(tmp_path / LINE_MODEL.name)
     shipped, _ = load_model(LINE_MODEL)
     assert zip_members(tmp_path / LINE_MODEL.name) == zip_members(LINE_MODEL), "make train"
