@@ -182,7 +182,8 @@ def extract_rows_by_site(
     col = extractor.labels.index("article")
     profiles: dict[str, SiteProfile] = {}
     counted: set[tuple[str, int]] = set()  # (site, page fingerprint) already in a profile
-    first: list[tuple[str, np.ndarray] | None] = []
+    # per page, what the second pass reuses: its site, probabilities and keys
+    first: list[tuple[str, np.ndarray, PageKeys] | None] = []
     for page in pages():
         if page.error is not None:
             first.append(None)
@@ -195,22 +196,27 @@ def extract_rows_by_site(
             continue
         site = site_of(page, seg)
         keys = PageKeys.of(seg)
-        if (site, keys.fingerprint()) not in counted:  # a copy is counted once
-            counted.add((site, keys.fingerprint()))
+        seen = (site, keys.fingerprint())
+        if seen not in counted:  # a copy is counted once
+            counted.add(seen)
             profiles.setdefault(site, SiteProfile(site)).add(keys, proba[:, col])
-        first.append((site, proba))
+        first.append((site, proba, keys))
     for page, known in zip(pages(), first, strict=True):
         if known is None:
             yield extract_row(extractor, page, options.with_blocks)
             continue
-        site, proba = known
+        site, proba, keys = known
 
         def run(
-            seg: Page, site: str = site, proba: np.ndarray = proba, source: str = page.source
+            seg: Page,
+            site: str = site,
+            proba: np.ndarray = proba,
+            keys: PageKeys = keys,
+            source: str = page.source,
         ) -> Extraction:
             if len(proba) != len(seg.blocks):  # the input changed between the passes
                 raise SegmentationError(f"{source} changed while it was being read")
-            return extractor.extract_page(seg, proba, site=profiles[site])
+            return extractor.extract_page(seg, proba, site=profiles[site], keys=keys)
 
         yield extract_row(extractor, page, options.with_blocks, run)
 

@@ -318,8 +318,10 @@ def train(
     """
     single_threaded()
     pages, errors = load_pages(root)
-    sites, site_errors = load_pages(root, folder=SITES)
-    if errors or (site_errors and (site is not None or site_out is not None)):
+    # sites/ feeds the site stage, and a per-site model of one of its folders
+    needs_sites = site is not None or site_out is not None
+    sites, site_errors = load_pages(root, folder=SITES) if needs_sites else ([], [])
+    if errors or site_errors:
         raise DataError("training data has errors:\n" + "\n".join(errors + site_errors))
     weights = None
     if site is not None:

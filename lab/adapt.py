@@ -53,8 +53,8 @@ import numpy as np
 from classifier.extract import Extractor
 from classifier.features import BlockFeatures
 from classifier.model import SITE_WEIGHT, quick_block_fit, single_threaded
-from classifier.segment import Page, SegmentationError, segment
-from classifier.training import PAGES, SITES, TRAINING_DIR, check_page, page_files
+from classifier.segment import Page
+from classifier.training import PAGES, SITES, TRAINING_DIR, load_pages, page_files
 
 from .evaluate import REPORTS
 from .metrics import word_page, word_summary
@@ -88,47 +88,39 @@ class Folder:
         return [k for k in wanted if k < len(self.pages)]
 
 
-def read_folder(folder: Path, group: str, features: BlockFeatures) -> Folder | None:
-    """One layout folder's labelled pages (a page that fails check-data is
-    skipped with a warning); None when none is usable."""
-    pages = []
-    for path in sorted(folder.glob("*.html")):
-        try:
-            page = segment(path.read_bytes(), with_labels=True)
-        except (OSError, SegmentationError) as exc:
-            logger.warning("%s: skipped: %s", path, exc)
-            continue
-        problems = check_page(path, page)
-        if problems:
-            logger.warning("%s: skipped: %s", path, problems[0])
-            continue
-        y = np.array([b.label for b in page.blocks])
-        truth = "\n\n".join(b.text for b in page.blocks if b.label == "article")
-        pages.append(
-            AdaptPage(path.name, page, features.transform(page.blocks), y, truth, bool(truth))
-        )
-    return Folder(folder.name, group, pages) if pages else None
-
-
 def read_folders(
     data: Path = TRAINING_DIR,
     eval_sites: Path | None = SITES_DIR,
     new_sites: Path | None = NEW_SITES_DIR,
 ) -> tuple[list[Folder], list[Folder]]:
-    """(the base folders the block model trains on, every folder to hold out)."""
+    """(the base folders the block model trains on, every folder to hold out).
+    Pages are read as ``make train`` reads them (:func:`load_pages`); one that
+    fails check-data is left out with a warning."""
     features = BlockFeatures()
-    roots: list[tuple[Path, str]] = [(data / PAGES, "pages"), (data / SITES, "sites")]
+    roots: list[tuple[Path, str, str]] = [(data, PAGES, "pages"), (data, SITES, "sites")]
     for extra, group in ((eval_sites, "eval"), (new_sites, "new")):
         if extra is not None and extra.is_dir():
-            roots.append((extra, group))
-    folders = []
-    for root, group in roots:
-        if not root.is_dir():
-            continue
-        for folder in sorted(p for p in root.iterdir() if p.is_dir()):
-            read = read_folder(folder, group, features)
-            if read is not None:
-                folders.append(read)
+            roots.append((extra.parent, extra.name, group))
+    folders: list[Folder] = []
+    for root, folder, group in roots:
+        read, errors = load_pages(root, folder=folder)
+        for error in errors:
+            logger.warning("skipped: %s", error)
+        by_layout: dict[str, list[AdaptPage]] = {}
+        for lp in read:
+            page = lp.page
+            truth = "\n\n".join(b.text for b in page.blocks if b.label == "article")
+            by_layout.setdefault(lp.layout, []).append(
+                AdaptPage(
+                    lp.path.name,
+                    page,
+                    features.transform(page.blocks),
+                    np.array([b.label for b in page.blocks]),
+                    truth,
+                    bool(truth),
+                )
+            )
+        folders += [Folder(name, group, pages) for name, pages in sorted(by_layout.items())]
     base = [f for f in folders if f.group == "pages"]
     return base, folders
 
@@ -162,7 +154,7 @@ def score_point(
     order = [classes.index(lab) for lab in extractor.labels]
     scores, listing_text = [], []
     for ap in folder.pages[k:]:
-        proba = booster.predict_proba(ap.X)[:, order] if len(ap.X) else np.zeros((0, 3))
+        proba = booster.predict_proba(ap.X)[:, order]
         ex = extractor.extract_page(ap.page, proba)
         kept = "\n\n".join(b.text for b in ex.blocks if b.label == "article")
         if ap.is_story:
