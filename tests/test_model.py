@@ -137,3 +137,14 @@ def test_the_shortcut_past_the_calibration_wrapper_is_predict_proba_bit_for_bit(
     bare = Pipeline([("features", extractor.model.steps[0][1]), ("model", booster)])
     assert np.array_equal(calibrated_proba(bare, page.blocks), bare.predict_proba(page.blocks))
     assert not np.array_equal(bare.predict_proba(page.blocks), extractor.probabilities(page.blocks))
+    # the raw scores skip the booster's input validation, but not its two
+    # checks that our feature rows could fail
+    from classifier.model import raw_scores
+
+    X = extractor.model.steps[0][1].transform(page.blocks)
+    assert np.array_equal(raw_scores(booster, X), booster._raw_predict(X))
+    with pytest.raises(ValueError, match="features"):
+        raw_scores(booster, X[:, :-1])
+    X[0, 0] = np.inf
+    with pytest.raises(ValueError, match="infinity"):
+        raw_scores(booster, X)
