@@ -84,6 +84,7 @@ def _extractor_fns() -> dict[str, Callable[[], Fn]]:
         from classifier.segment import segment
 
         extractor = Extractor()
+        _ = extractor.site_model  # loaded before timing, as the crawler loads it
         col = extractor.labels.index("article")
         site = SiteProfile()
 

@@ -205,6 +205,51 @@ def test_the_site_stage_shortcut_is_its_pipeline_bit_for_bit(extractor: Extracto
         extractor.site_model.p_article(X[:, :-1])
 
 
+def test_keys_sharing_a_cell_add_up_and_estimates_are_count_mean_min() -> None:
+    """The sketch's arithmetic against the plain definitions: np.add.at on
+    (row, cell) pairs, and count-mean-min with np.median (each row's cell less
+    the row's median load, the median over rows, never above count-min)."""
+    from classifier.profile import DEPTH, NOISE_SAMPLE, TEXT_WIDTH
+
+    rng = np.random.default_rng(3)
+    profile = SiteProfile()
+    want = np.zeros_like(profile.text)
+    rows = np.arange(DEPTH)
+    for _ in range(30):
+        keys = PageKeys.from_units([f"line {j}" for j in rng.integers(0, 400, 60)], ["body/p"] * 60)
+        # force collisions: the first keys share their cells with the next ones
+        keys.text_cells[:5] = keys.text_cells[5:10]
+        profile.add(keys, np.full(60, 0.5))
+        np.add.at(want, (rows, keys.text_cells), 1)
+    assert np.array_equal(profile.text, want)
+    cells = rng.integers(0, TEXT_WIDTH, (200, DEPTH))
+    counts = want[rows, cells].astype(float)
+    load = np.median(want[:, ::NOISE_SAMPLE], axis=1)
+    plain = np.clip(np.minimum(np.median(counts - load, axis=1), counts.min(axis=1)), 0.0, None)
+    assert np.array_equal(profile._estimate("text", cells), plain)
+
+
+def test_units_are_fingerprinted_as_normal_text_says(extractor: Extractor) -> None:
+    """PageKeys fold case alone, relying on block and line texts being white
+    space collapsed: the same keys as from fully normalised texts."""
+    from classifier.profile import normal_text
+
+    html = (
+        "<html><body><p>Tabs\tand\u00a0no-break\u2003spaces</p>"
+        "<div>  Lines\n\n  broken\r\n here  </div><p>STRASSE Straße</p></body></html>"
+    )
+    page = segment(html)
+    dump = split_text("A  line\twith \u00a0gaps\n\nÉCOLE  École\n")
+    for units in (page.blocks, dump.lines):
+        texts = [u.text for u in units]
+        assert texts == [" ".join(t.split()) for t in texts]
+        paths = ["p"] * len(texts)
+        got = PageKeys.from_units(texts, paths)
+        folded = PageKeys.from_units([normal_text(t) for t in texts], paths)
+        assert np.array_equal(got.text, folded.text)
+        assert np.array_equal(got.pathtext, folded.pathtext)
+
+
 def test_a_profile_has_a_fixed_size_and_round_trips(extractor: Extractor) -> None:
     keys, proba = _keys_and_p(extractor, _site_page(1))
     profile = SiteProfile("dorran")
