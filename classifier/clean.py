@@ -85,15 +85,19 @@ class LineCleaner(LoadedModel):
         (holding this dump), the line model's site stage revises them first."""
         if proba is None:
             proba = self.probabilities(dump.lines)
-        prose = prose_column(dump_matrix(dump))
+        first_prose = prose_column(dump_matrix(dump))
+        prose: np.ndarray | None = first_prose
         threshold = self.threshold
         if site is not None and site.ready and dump.lines:
             keys = keys if keys is not None else PageKeys.of_dump(dump)
-            kept = self.first_decision(proba, prose)
+            kept = self.first_decision(proba, first_prose)
             proba = self.site_model.revise(
                 proba, self.labels, site.features(keys, proba, self.labels, kept)
             )
-            threshold = SITE_THRESHOLD
+            # the site stage saw the first decision, prose hysteresis included:
+            # none again (as for blocks; again, it kept template prose such as
+            # a newsletter prompt on every page next to the story)
+            threshold, prose = SITE_THRESHOLD, None
         p_art = proba[:, self.labels.index(ARTICLE)]
         keep = decide(p_art, threshold, prose=prose)
         labels, probs = choose_labels(proba, self.labels, keep)
