@@ -85,6 +85,10 @@ SITE_FEATURES = (
     # show it (NaN: none): a story's text is its own page's, so text kept as
     # story elsewhere is template prose; a lede quoted by teasers elsewhere is not
     "text_p_article",
+    # share of the characters of the NEAR units either side whose text no
+    # other page shows: a story's headline and lede, quoted by teasers all over
+    # the site, stand next to its own paragraphs; their quotes, next to quotes
+    "near_unique",
 )
 # P(article) from the site stage needed to keep a unit: the stage has learned
 # the context (it sees the first stage's smoothed decision and the neighbours),
@@ -401,6 +405,11 @@ def site_matrix(
             text_others > 0, text_p_sum / (P_SCALE * np.maximum(text_others, 1)), np.nan
         )
     out[:, 18] = np.clip(text_p, 0.0, 1.0)
+    window = np.ones(2 * NEAR + 1)
+    window[NEAR] = 0.0  # the unit itself is not its neighbourhood
+    unique_chars = np.convolve(keys.chars * (text_others == 0), window)[NEAR : NEAR + n]
+    near_chars = np.convolve(keys.chars, window)[NEAR : NEAR + n]
+    out[:, 19] = np.divide(unique_chars, near_chars, out=np.zeros(n), where=near_chars > 0)
     return out
 
 

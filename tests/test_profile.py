@@ -229,6 +229,31 @@ def test_keys_sharing_a_cell_add_up_and_estimates_are_count_mean_min() -> None:
     assert np.array_equal(profile._estimate("text", cells), plain)
 
 
+def test_near_unique_is_the_share_of_neighbouring_text_no_other_page_shows() -> None:
+    """A story's lede, quoted by teasers on the site's other pages, stands next
+    to the story's own paragraphs; its quotes stand next to other quotes."""
+    col = SITE_FEATURES.index("near_unique")
+    quotes = [f"Quoted lede {j} of another story on this site." for j in range(4)]
+    pages = []
+    for k in range(4):
+        own = [f"Page {k} paragraph {j}, its own words." for j in range(3)]
+        # page k: its lede, its own paragraphs, then a rail quoting the others
+        texts = [quotes[k], *own, *(quotes[j] for j in range(4) if j != k)]
+        pages.append(PageKeys.from_units(texts, ["p"] * len(texts)))
+    profile = SiteProfile()
+    for keys in pages:
+        profile.add(keys, np.full(len(keys.chars), 0.5))
+    proba = np.full((7, len(LABELS)), 1 / len(LABELS))
+    X = site_matrix(profile, pages[0], proba, LABELS, np.zeros(7, dtype=bool))
+    # the lede's two neighbours either side: two own paragraphs, all unique
+    assert X[0, col] == 1.0
+    # the last quote's neighbours: two other quotes
+    assert X[6, col] == 0.0
+    # the first quote after the story: two own paragraphs and two quotes (by characters)
+    c = pages[0].chars
+    assert X[4, col] == pytest.approx((c[2] + c[3]) / (c[2] + c[3] + c[5] + c[6]))
+
+
 def test_units_are_fingerprinted_as_normal_text_says(extractor: Extractor) -> None:
     """PageKeys fold case alone, relying on block and line texts being white
     space collapsed: the same keys as from fully normalised texts."""
