@@ -47,6 +47,7 @@ from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.ensemble._hist_gradient_boosting.common import PREDICTOR_RECORD_DTYPE
 from sklearn.ensemble._hist_gradient_boosting.predictor import TreePredictor
+from sklearn.isotonic import IsotonicRegression
 from sklearn.model_selection import GroupKFold
 from sklearn.pipeline import Pipeline
 from skops.io.exceptions import UntrustedTypesFoundException
@@ -322,6 +323,17 @@ def raw_scores(booster: HistGradientBoostingClassifier, X: np.ndarray) -> np.nda
     return raw
 
 
+def isotonic(calibrator: IsotonicRegression, scores: np.ndarray) -> np.ndarray:
+    """``calibrator.predict(scores)``, bit for bit, for the finite 1-d scores
+    of :func:`raw_scores`: its clip and interpolation without the input
+    validation, which costs as much as they do (scikit-learn 1.9's
+    ``IsotonicRegression._transform``, in its order)."""
+    T = np.asarray(scores, dtype=calibrator.X_thresholds_.dtype).reshape(-1)
+    if calibrator.out_of_bounds == "clip":
+        T = np.clip(T, calibrator.X_min_, calibrator.X_max_)
+    return np.asarray(calibrator.f_(T)).astype(T.dtype)
+
+
 def calibrated_proba(pipeline: Pipeline, units: Sequence[Any] | np.ndarray) -> np.ndarray:
     """``pipeline.predict_proba(units)``, bit for bit, for our pipelines of a
     feature step and a booster calibrated on one fold (``ensemble=False``),
@@ -329,8 +341,9 @@ def calibrated_proba(pipeline: Pipeline, units: Sequence[Any] | np.ndarray) -> n
     checks, its label encoder and response-method lookup cost about as much
     as the trees on a page of a few hundred blocks.  The steps are
     scikit-learn's ``_CalibratedClassifier.predict_proba`` (1.9), in its
-    order: the booster's raw scores (:func:`raw_scores`), each class's isotonic calibrator (a
-    binary booster scores its second class), the normalisation, the clip
+    order: the booster's raw scores (:func:`raw_scores`), each class's
+    isotonic calibrator (:func:`isotonic`; a binary booster scores its
+    second class), the normalisation, the clip
     of a hair above 1.  Any
     other pipeline goes through ``predict_proba``; a test holds the two
     equal on real pages."""
@@ -351,11 +364,11 @@ def calibrated_proba(pipeline: Pipeline, units: Sequence[Any] | np.ndarray) -> n
     n_classes = len(model.classes_)
     proba = np.zeros((raw.shape[0], n_classes))
     if n_classes == 2:
-        proba[:, 1] = fold.calibrators[0].predict(raw[:, 0])
+        proba[:, 1] = isotonic(fold.calibrators[0], raw[:, 0])
         proba[:, 0] = 1.0 - proba[:, 1]
     else:
         for k, calibrator in enumerate(fold.calibrators):
-            proba[:, k] = calibrator.predict(raw[:, k])
+            proba[:, k] = isotonic(calibrator, raw[:, k])
         denominator = np.sum(proba, axis=1)[:, np.newaxis]
         uniform = np.full_like(proba, 1 / n_classes)
         proba = np.divide(proba, denominator, out=uniform, where=denominator != 0)

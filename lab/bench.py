@@ -132,6 +132,53 @@ def run(limit: int | None = None, repeat: int = 1) -> dict[str, Any]:
     return out
 
 
+def profile_overhead(limit: int | None = None) -> dict[str, Any]:
+    """What the site profile adds, measured in pairs: every page classified
+    alone and with the profile (joining it first, as in the crawler) back to
+    back in this one process, in alternating order, so that drift in the
+    machine's speed between runs, which the rows above are exposed to, cancels
+    out.  Returns both means and the overhead in per cent."""
+    from classifier.extract import Extractor
+    from classifier.model import single_threaded
+    from classifier.profile import PageKeys, SiteProfile
+    from classifier.segment import segment
+
+    single_threaded()
+    pages = corpora.page_bytes(limit)
+    extractor = Extractor()
+    _ = extractor.site_model
+    col = extractor.labels.index("article")
+    site = SiteProfile()
+
+    def alone(data: bytes, url: str | None) -> None:
+        page = segment(data, url=url, limits=extractor.limits)
+        extractor.extract_page(page, extractor.probabilities(page.blocks))
+
+    def profiled(data: bytes, url: str | None) -> None:
+        page = segment(data, url=url, limits=extractor.limits)
+        proba = extractor.probabilities(page.blocks)
+        keys = PageKeys.of(page)
+        site.add(keys, proba[:, col])
+        extractor.extract_page(page, proba, site=site, keys=keys)
+
+    for data, url in pages[:10]:  # warm-up; the profile is then ready
+        profiled(data, url)
+    spent = {"alone": 0.0, "profiled": 0.0}
+    for k, (data, url) in enumerate(pages):
+        order = (("alone", alone), ("profiled", profiled))
+        for name, fn in order if k % 2 else order[::-1]:
+            start = time.perf_counter()
+            fn(data, url)
+            spent[name] += time.perf_counter() - start
+    n = max(len(pages), 1)
+    return {
+        "pages": len(pages),
+        "alone_ms": 1000 * spent["alone"] / n,
+        "profiled_ms": 1000 * spent["profiled"] / n,
+        "overhead_pct": 100 * (spent["profiled"] / spent["alone"] - 1) if spent["alone"] else 0.0,
+    }
+
+
 def profile_memory(pages: int = 10_000, template: int = 30, story: int = 40) -> dict[str, Any]:
     """One site's profile over ``pages`` pages of ``template`` blocks repeated on
     every page and ``story`` blocks of their own: its size, and how far the
@@ -191,6 +238,13 @@ def main(args: argparse.Namespace) -> int:
         result["extractors"] = run(args.limit, args.repeat)
         result["floor"] = FLOOR
         print(format_table(result["extractors"]))
+        po = result["profile_overhead"] = in_fresh_process(
+            "lab.bench", "profile_overhead", args.limit
+        )
+        print(
+            f"\nsite profile, paired on {po['pages']} pages: {po['alone_ms']:.2f} ms/page alone, "
+            f"{po['profiled_ms']:.2f} with the profile ({po['overhead_pct']:+.1f} %)"
+        )
     else:
         print(f"no corpora at {corpora.corpora_dir()}; extractor timing skipped")
     result["profile_memory"] = profile_memory()

@@ -595,6 +595,8 @@ def write_bench_report(results: Mapping[str, Any], out_dir: Path) -> list[Path]:
                                "mean_ms": float, "pages": int,        # optional
                                "peak_mb": float}},                    # optional, MiB
          "floor": "lxml parse (floor)",     # optional; else a name holding "(floor)"
+         "profile_overhead": {"pages": int, "alone_ms": float,      # optional
+                              "profiled_ms": float, "overhead_pct": float},
          "crawl": {"with_classifier": {"pages_per_s": float, "pages": int},
                    "without_classifier": {"pages_per_s": float, "pages": int}},  # optional
          "environment": {"python": "3.11.2", "cpu": "...", ...}}     # optional, listed
@@ -626,6 +628,16 @@ def write_bench_report(results: Mapping[str, Any], out_dir: Path) -> list[Path]:
             for n in names
         ],
     )
+    overhead = results.get("profile_overhead")
+    if isinstance(overhead, Mapping) and overhead.get("pages"):
+        lines += [
+            "",
+            "## The site profile's cost, paired",
+            "",
+            f"Each of {overhead['pages']} pages classified alone and with a profile, back to "
+            f"back in one process (alternating order): {overhead['alone_ms']:.2f} and "
+            f"{overhead['profiled_ms']:.2f} ms/page, {overhead['overhead_pct']:+.1f} %.",
+        ]
     if crawl:
         lines += ["", "## Crawl", ""]
         lines += _table(

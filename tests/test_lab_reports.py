@@ -182,12 +182,19 @@ def test_bench_report_with_memory_and_crawl(tmp_path: Path) -> None:
             "without_classifier": {"pages_per_s": 55.0, "pages": 200},
         },
         "environment": {"python": "3.11.2"},
+        "profile_overhead": {
+            "pages": 430,
+            "alone_ms": 18.37,
+            "profiled_ms": 19.78,
+            "overhead_pct": 7.71,
+        },
     }
     reports.write_bench_report(results, tmp_path)
     assert_png(tmp_path / "bench.png")
     md = (tmp_path / "bench.md").read_text(encoding="utf-8")
     for figure in ("118.5", "31.2", "41.3", "55.0", "with classifier", "`bare parse`", "3.11.2"):
         assert figure in md, figure
+    assert "Each of 430 pages" in md and "18.37 and 19.78 ms/page, +7.7 %" in md
 
 
 def test_train_report(tmp_path: Path) -> None:
