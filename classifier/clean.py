@@ -94,9 +94,10 @@ class LineCleaner(LoadedModel):
             proba = self.site_model.revise(
                 proba, self.labels, site.features(keys, proba, self.labels, kept)
             )
-            # the site stage saw the first decision, prose hysteresis included:
-            # none again (as for blocks; again, it kept template prose such as
-            # a newsletter prompt on every page next to the story)
+            # the site stage saw the first decision, prose hysteresis included,
+            # so the hysteresis is not applied again (blocks get no second
+            # smoothing either): applied again, it kept template prose next to
+            # the story, such as a newsletter prompt standing on every page
             threshold, prose = SITE_THRESHOLD, None
         p_art = proba[:, self.labels.index(ARTICLE)]
         keep = decide(p_art, threshold, prose=prose)

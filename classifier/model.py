@@ -93,7 +93,7 @@ BLOCK_BOOSTER: dict[str, Any] = {
 # a per-site model (``train --site``), the label app's refit and the lab's
 # adaptation report weigh a block of the site's own pages this many times
 SITE_WEIGHT = 10.0
-# The site stage: a score of dense features over the first stage's output.
+# The site stage: twenty dense features over the first stage's output.
 # Few trees, since a tree call costs about 7 us whatever its size: of 150
 # trees of 15 leaves, 40 of 31 and 30 of 63, all within 0.002 of each other
 # in grouped-CV story F1 (blocks and lines), 30 of 63 left the fewest

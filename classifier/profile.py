@@ -98,9 +98,10 @@ SITE_THRESHOLD = 0.5
 # the site stage's two classes: in the story or not (teaser and chrome keep
 # the block model's proportions between them)
 SITE_LABELS = ("article", "noise")
-# monotonic constraints of the site stage, by feature: more first-stage belief
-# never lowers P(article); more of the site's pages showing the same text at
-# the same place never raises it
+# monotonic constraints of the site stage, by feature (1: never lowers
+# P(article), -1: never raises it).  None: constraining pathtext_share and
+# pathtext_pages to -1 (and p_article to +1) let more template lines through
+# on tests/data/sites, for blocks and lines alike
 SITE_MONOTONIC: dict[str, int] = {}
 
 _DIGITS = re.compile(r"\d+")
