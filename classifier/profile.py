@@ -123,11 +123,8 @@ def normal_path(path: str) -> str:
 TEXT_SEED, PATHTEXT_SEED, PATH_SEED = 1, 2, 3
 
 
-_xxh3 = xxhash.xxh3_64_intdigest
-
-
 def _fingerprint(seed: int, value: str) -> int:
-    return _xxh3(value.encode("utf-8", "surrogatepass"), seed)
+    return xxhash.xxh3_64_intdigest(value.encode("utf-8", "surrogatepass"), seed)
 
 
 def _cells(fingerprints: Sequence[int], width: int) -> np.ndarray:
@@ -176,9 +173,9 @@ class PageKeys:
         # normal_text, for texts already white-space collapsed (a block's and a
         # line's are), is casefold alone: no character's case folding is white space
         normal = [text.casefold() for text in unit_texts]
-        texts = [_xxh3(text.encode("utf-8", "surrogatepass"), TEXT_SEED) for text in normal]
+        texts = [_fingerprint(TEXT_SEED, text) for text in normal]
         pathtexts = [
-            _xxh3((path_key[raw] + "\x00" + text).encode("utf-8", "surrogatepass"), PATHTEXT_SEED)
+            _fingerprint(PATHTEXT_SEED, path_key[raw] + "\x00" + text)
             for raw, text in zip(unit_paths, normal, strict=True)
         ]
         paths = [path_fp[raw] for raw in unit_paths]
@@ -224,9 +221,10 @@ _ROWS = np.arange(DEPTH)
 
 
 def _row_medians(sample: np.ndarray) -> np.ndarray:
-    """``np.median(sample, axis=1)`` for rows of an even number of cells, bit
+    """``np.median(sample, axis=1)`` for rows of an even number of values, bit
     for bit (the mean of the middle two, from the same partition), without
-    np.median's general machinery, which costs more than the partition here."""
+    np.median's general machinery, which costs more than the partition here
+    (a sketch row's sample of cells, a key's DEPTH cells)."""
     mid = sample.shape[1] // 2
     part = np.partition(sample, (mid - 1, mid), axis=1)
     return (part[:, mid - 1].astype(np.float64) + part[:, mid]) / 2
@@ -307,10 +305,7 @@ class SiteProfile:
             # sample of its cells (every NOISE_SAMPLE-th: 32 times cheaper)
             known = (self.n_pages, _row_medians(table[:, ::NOISE_SAMPLE]))
             self._noise[name] = known
-        # the median of DEPTH (an even number of) values, as np.median takes it
-        # (the mean of the middle two), from a sort: np.median's partition costs 10 times more
-        middle = np.sort(counts - known[1][None, :], axis=1)[:, DEPTH // 2 - 1 : DEPTH // 2 + 1]
-        estimate = (middle[:, 0] + middle[:, 1]) / 2
+        estimate = _row_medians(counts - known[1][None, :])  # over the DEPTH rows (even)
         return np.clip(np.minimum(estimate, counts.min(axis=1)), 0.0, None)
 
     def features(

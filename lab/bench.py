@@ -66,6 +66,35 @@ FLOOR = "lxml parse (floor)"
 PROFILED = "newsfilter+profile"
 
 
+def _classifiers() -> tuple[Fn, Fn]:
+    """One extractor's two ways to classify a page: alone, and as the crawler
+    runs with a site profile (the page joins the profile, then is classified
+    with it).  One profile for all pages (ready from the 8th), so that the
+    site stage runs on every page and its whole cost is measured; the site
+    stage is loaded before any timing, as the crawler loads it."""
+    from classifier.extract import Extractor
+    from classifier.profile import PageKeys, SiteProfile
+    from classifier.segment import segment
+
+    extractor = Extractor()
+    _ = extractor.site_model
+    col = extractor.labels.index("article")
+    site = SiteProfile()
+
+    def alone(data: bytes, url: str | None) -> object:
+        page = segment(data, url=url, limits=extractor.limits)
+        return extractor.extract_page(page, extractor.probabilities(page.blocks))
+
+    def profiled(data: bytes, url: str | None) -> object:
+        page = segment(data, url=url, limits=extractor.limits)
+        proba = extractor.probabilities(page.blocks)
+        keys = PageKeys.of(page)
+        site.add(keys, proba[:, col])
+        return extractor.extract_page(page, proba, site=site, keys=keys)
+
+    return alone, profiled
+
+
 def _extractor_fns() -> dict[str, Callable[[], Fn]]:
     """Factories: each builds its extractor only when asked (in its own process)."""
 
@@ -76,26 +105,7 @@ def _extractor_fns() -> dict[str, Callable[[], Fn]]:
         return lambda d, u: extractor.extract(d, url=u)
 
     def with_profile() -> Fn:
-        # as the crawler runs: each page joins the profile, then is classified
-        # with it.  One profile for all pages (ready from the 8th), so that the
-        # site stage runs on every page and its whole cost is measured
-        from classifier.extract import Extractor
-        from classifier.profile import PageKeys, SiteProfile
-        from classifier.segment import segment
-
-        extractor = Extractor()
-        _ = extractor.site_model  # loaded before timing, as the crawler loads it
-        col = extractor.labels.index("article")
-        site = SiteProfile()
-
-        def run(data: bytes, url: str | None) -> object:
-            page = segment(data, url=url, limits=extractor.limits)
-            proba = extractor.probabilities(page.blocks)
-            keys = PageKeys.of(page)
-            site.add(keys, proba[:, col])
-            return extractor.extract_page(page, proba, site=site, keys=keys)
-
-        return run
+        return _classifiers()[1]
 
     fns: dict[str, Callable[[], Fn]] = {
         FLOOR: lambda: _lxml_parse,
@@ -138,28 +148,11 @@ def profile_overhead(limit: int | None = None) -> dict[str, Any]:
     back in this one process, in alternating order, so that drift in the
     machine's speed between runs, which the rows above are exposed to, cancels
     out.  Returns both means and the overhead in per cent."""
-    from classifier.extract import Extractor
     from classifier.model import single_threaded
-    from classifier.profile import PageKeys, SiteProfile
-    from classifier.segment import segment
 
     single_threaded()
     pages = corpora.page_bytes(limit)
-    extractor = Extractor()
-    _ = extractor.site_model
-    col = extractor.labels.index("article")
-    site = SiteProfile()
-
-    def alone(data: bytes, url: str | None) -> None:
-        page = segment(data, url=url, limits=extractor.limits)
-        extractor.extract_page(page, extractor.probabilities(page.blocks))
-
-    def profiled(data: bytes, url: str | None) -> None:
-        page = segment(data, url=url, limits=extractor.limits)
-        proba = extractor.probabilities(page.blocks)
-        keys = PageKeys.of(page)
-        site.add(keys, proba[:, col])
-        extractor.extract_page(page, proba, site=site, keys=keys)
+    alone, profiled = _classifiers()
 
     for data, url in pages[:10]:  # warm-up; the profile is then ready
         profiled(data, url)
