@@ -537,6 +537,21 @@ def main(argv: list[str] | None = None) -> int:
     return run_command(build_parser(), argv)
 
 
+def run() -> None:
+    """The command line (``newsfilter``, ``python -m classifier``).  ``train``
+    restarts itself once with numpy's kernels pinned
+    (:data:`~classifier.model.PORTABLE_NUMPY`): numpy reads that setting only
+    when it is imported, and it makes the models the same on any machine."""
+    from .model import PORTABLE_NUMPY, portable_numpy_env
+
+    argv = sys.argv[1:]
+    pinned = all(os.environ.get(k) == v for k, v in PORTABLE_NUMPY.items())
+    if not pinned and build_parser().parse_args(argv).func is cmd_train:
+        python = sys.executable
+        os.execve(python, [python, "-m", "classifier", *argv], portable_numpy_env())
+    sys.exit(main(argv))
+
+
 def run_command(parser: argparse.ArgumentParser, argv: list[str] | None = None) -> int:
     """Parse, set up logging, run the chosen command; a model error is exit code 2.
 

@@ -32,9 +32,10 @@ import hashlib
 import io
 import itertools
 import json
+import os
 import platform
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -376,6 +377,21 @@ def calibrated_proba(pipeline: Pipeline, units: Sequence[Any] | np.ndarray) -> n
     return proba
 
 
+# numpy chooses its SIMD kernels by CPU when it is imported, and its AVX-512
+# kernels round some functions (log, exp, ...) differently in the last bit from
+# its AVX2 ones: features, and so the trees fit on them, then differ between
+# machines.  Training runs with the AVX-512 kernels off (every x86-64-v3
+# machine has the rest), so `make train` rebuilds the shipped models exactly on
+# any of them.  It must be in the environment before numpy is imported:
+# :func:`classifier.cli.run` restarts ``train`` with it.
+PORTABLE_NUMPY = {"NPY_DISABLE_CPU_FEATURES": "X86_V4 AVX512_ICL AVX512_SPR"}
+
+
+def portable_numpy_env(env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """``env`` (default: this process's) with numpy's kernels pinned for training."""
+    return {**(os.environ if env is None else env), **PORTABLE_NUMPY}
+
+
 def single_threaded() -> None:
     """Run the trees' OpenMP code on one thread, for the whole process.
 
@@ -392,7 +408,17 @@ def versions() -> dict[str, str]:
     out = {"python": platform.python_version()}
     for name in TRACKED_PACKAGES:
         out[name] = metadata.version(name)
+    out["numpy_kernels"] = numpy_kernels()
     return out
+
+
+def numpy_kernels() -> str:
+    """The SIMD level numpy's float64 ``log`` runs at here (``X86_V3`` when
+    pinned by :data:`PORTABLE_NUMPY` on an x86-64 machine)."""
+    from numpy.lib.introspect import opt_func_info
+
+    info = opt_func_info(func_name="log$", signature="float64")
+    return str(info.get("log", {}).get("dd", {}).get("current", "unknown"))
 
 
 def file_sha256(path: Path) -> str:

@@ -2,17 +2,28 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
+import subprocess
+import sys
 import zipfile
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import numpy as np
 import pytest
 from conftest import STORY
 
 from classifier.cli import main
-from classifier.model import BLOCK_MODEL, LINE_MODEL, card_path, load_model
+from classifier.model import (
+    BLOCK_MODEL,
+    LINE_MODEL,
+    PORTABLE_NUMPY,
+    card_path,
+    load_model,
+    portable_numpy_env,
+)
 from classifier.segment import segment
 from classifier.training import (
     TRAINING_DIR,
@@ -78,7 +89,11 @@ def retrained(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     the block and the line model are independent fits): their cards by kind."""
     out = tmp_path_factory.mktemp("retrained")
     spawn = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=2, mp_context=spawn) as pool:
+    # the children import numpy with its kernels pinned, as `make train` does
+    with (
+        mock.patch.dict(os.environ, PORTABLE_NUMPY),
+        ProcessPoolExecutor(max_workers=2, mp_context=spawn) as pool,
+    ):
         block = pool.submit(train, TRAINING_DIR, out / BLOCK_MODEL.name, evaluate=False)
         line = pool.submit(train_lines, TRAINING_DIR, out / LINE_MODEL.name, evaluate=False)
         return {"block": block.result(), "line": line.result(), "dir": out}
@@ -136,8 +151,22 @@ def test_train_command_writes_both_models_and_cards(tmp_path: Path) -> None:
             path.write_text(TINY.format(n=f"{k}{n}"), encoding="utf-8")
     (data / "config.json").write_text(json.dumps({"threshold": 0.45}), encoding="utf-8")
     out = tmp_path / "models"
-    assert main(["train", "--data", str(data), "--output-dir", str(out), "--no-cv"]) == 0
+    # the real command line: it restarts itself with numpy's kernels pinned
+    argv = ["train", "--data", str(data), "--output-dir", str(out), "--no-cv"]
+    subprocess.run([sys.executable, "-m", "classifier", *argv], check=True, capture_output=True)
+    pinned = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from classifier.model import numpy_kernels; print(numpy_kernels())",
+        ],
+        env=portable_numpy_env(),
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
     block, block_card = load_model(out / BLOCK_MODEL.name)
+    assert block_card["versions"]["numpy_kernels"] == pinned  # X86_V3 on an AVX-512 machine
     line, line_card = load_model(out / LINE_MODEL.name)
     assert (block_card["file"], line_card["file"]) == ("block_model.skops", "line_model.skops")
     assert (block_card["kind"], line_card["kind"]) == ("block", "line")
