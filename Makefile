@@ -29,8 +29,12 @@ demo: $(STAMP)
 demo-distributed: $(STAMP) system-deps
 	$(PY) -m crawler.demo.distributed
 
+# the suite on every core (pytest-xdist), one test file a worker at a time so a
+# file's shared fixtures (a retrain, a crawl server) are built once;
+# make test TEST_WORKERS=0 runs it in one process
+TEST_WORKERS ?= auto
 test: $(STAMP) system-deps
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 check-data: $(STAMP)
 	$(PY) -m classifier check-data
