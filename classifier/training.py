@@ -24,7 +24,9 @@ from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 from sklearn.model_selection import GroupKFold
 from sklearn.pipeline import Pipeline
 
+from .clean import DEFAULT_SWITCH_COST as LINE_SWITCH_COST
 from .clean import DEFAULT_THRESHOLD as LINE_THRESHOLD
+from .clean import SITE_INPUT_THRESHOLD
 from .clean import THRESHOLD_NOTE as LINE_THRESHOLD_NOTE
 from .decision import decide
 from .line_features import dump_matrix, prose_column
@@ -470,10 +472,11 @@ def block_rule(card: dict[str, Any]) -> FirstRule:
 
 
 def line_rule(docs: list[Dump]) -> FirstRule:
-    """The line model's decision rule (threshold and prose hysteresis) per dump."""
+    """The first decision the line site stage learns from, per dump
+    (:data:`classifier.clean.SITE_INPUT_THRESHOLD` and prose hysteresis)."""
     col = list(LABELS).index("article")
     return lambda k, proba: decide(
-        proba[:, col], LINE_THRESHOLD, prose=prose_column(dump_matrix(docs[k]))
+        proba[:, col], SITE_INPUT_THRESHOLD, prose=prose_column(dump_matrix(docs[k]))
     )
 
 
@@ -579,6 +582,7 @@ def train_lines(
     card = {
         **_card("line", model, labels, groups),
         "threshold": LINE_THRESHOLD,
+        "switch_cost": LINE_SWITCH_COST,
         "threshold_note": LINE_THRESHOLD_NOTE,
         "training_data_sha256": line_data_hash(root),
         "n_dumps": len(docs),

@@ -56,8 +56,8 @@ def test_very_long_lines(cleaner: LineCleaner) -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="known problem: at the recorded threshold 0.2 a short "
-    "dump leaks the list heading and the first snippet after its story",
+    reason="known problem: a dump this short has too little evidence to pay the "
+    "switch cost, so the best-region fallback keeps the story and the list heading after it",
 )
 def test_story_kept_teasers_and_chrome_dropped(cleaner: LineCleaner) -> None:
     labelled = {ln.text: ln for ln in cleaner.classify(STORY)}
@@ -97,3 +97,51 @@ def test_card_is_checked_before_loading(tmp_path: Path) -> None:
         fh.write(b"tampered")
     with pytest.raises(ModelError, match="does not match its card"):
         LineCleaner(copy)
+
+
+# a story with a short line inside it and a rail after it: the two rules differ here
+RULED = """Home
+News
+Sport
+Valley farmers start early harvest as rains hold off
+Greenford, Sept 3: Farmers in the upper valley began cutting paddy two weeks earlier than usual on Monday, as the monsoon ended early and the fields dried out.
+The agriculture office said yields looked better than last year and advised farmers to store the grain in dry sheds until the market opens.
+Advertisement
+Traders at the Greenford market said prices were steady, though the cost of hiring harvesters had gone up by a fifth since last season.
+Students from the college will help with the survey of the damaged fields in the lower valley next week, the office added.
+Share this story
+Hot this week
+Ferry service resumes after repairs
+Teachers get arrears before festival
+Bus fares rise from October
+Popular Categories
+Politics 120
+Sport 80
+"""
+
+
+def test_the_cards_rule_decides(tmp_path: Path, cleaner: LineCleaner) -> None:
+    """The line rule (threshold and switch cost) is the card's: the shipped one
+    smooths along the dump, a card without a switch cost keeps the lines at
+    or above its threshold (hysteresis aside)."""
+    import numpy as np
+
+    from classifier.decision import decide
+    from classifier.line_features import dump_matrix, prose_column
+
+    card = json.loads(card_path(LINE_MODEL).read_text(encoding="utf-8"))
+    assert (cleaner.threshold, cleaner.switch_cost) == (card["threshold"], card["switch_cost"])
+    copy = tmp_path / LINE_MODEL.name
+    shutil.copy(LINE_MODEL, copy)
+    card_path(copy).write_text(json.dumps({**card, "switch_cost": 0.0}), encoding="utf-8")
+    plain = LineCleaner(copy)
+    dump = split_text(RULED)
+    p = plain.probabilities(dump.lines)[:, plain.labels.index("article")]
+    prose = prose_column(dump_matrix(dump))
+    rules = [decide(p, c.threshold, c.switch_cost, prose=prose) for c in (plain, cleaner)]
+    assert plain.switch_cost == 0.0 < cleaner.switch_cost
+    assert not np.array_equal(*rules)  # the smoothing changes something here
+    for c, rule in zip((plain, cleaner), rules, strict=True):
+        kept = np.array([ln.label == "article" for ln in c.classify(RULED)])
+        assert np.array_equal(kept, rule)
+        assert kept[4] and kept[5] and not kept[-1]  # the story's paragraphs in, the rail out
