@@ -189,4 +189,8 @@ def assign_roles(page: Page, keep: np.ndarray, title_index: int) -> list[str]:
             lead_open = False
         else:
             lead_seen += 1
+    if "body" not in roles:
+        # a story told in its standfirst alone (a brief, a notice under its
+        # headline): with no paragraph after it, it is no summary of one
+        roles = ["body" if r == "standfirst" else r for r in roles]
     return roles

@@ -42,6 +42,18 @@ def test_a_byline_after_the_first_body_paragraph_is_body() -> None:
     assert [r for r, _ in roles_of(html)] == ["headline", "body", "body"]
 
 
+def test_a_story_told_in_its_standfirst_alone_is_body() -> None:
+    """With no paragraph after it, a standfirst is the story (a brief, a notice)."""
+    brief = page(
+        "<article><h1>Water supply cut on Friday</h1>"
+        "<p class='summary'>Taps in the old town will run dry from nine to four on Friday while the main is repaired.</p>"
+        "<div class='byline'>By City Desk | 14 Jan 2026</div></article>"
+    )
+    assert [r for r, _ in roles_of(brief)] == ["headline", "body", "byline"]
+    # the same paragraph before a body stays the story's standfirst
+    assert [r for r, _ in roles_of(STORY)][1] == "standfirst"
+
+
 def test_blocks_not_kept_have_no_role() -> None:
     seg = segment(STORY)
     keep = np.zeros(len(seg.blocks), dtype=bool)
