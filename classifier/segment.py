@@ -897,12 +897,65 @@ def _jsonld_items(text: str) -> list[dict[str, Any]]:
     return out
 
 
+# React's streamed server rendering: a Suspense boundary's content arrives
+# later in the page as ``<div hidden id="S:n">``, and a script on load moves
+# it to the boundary's ``<template id="B:n">`` (or a ``P:n`` placeholder).
+# A browser shows it there; without this, a Next.js page's whole story is a
+# hidden div.  The walk does the same move: a template naming a segment is
+# walked as that segment's content (each segment once).
+_REACT_SLOT = re.compile(r"[BP]:(\w+)\Z")
+FALLBACK_SCAN = 1000  # siblings looked at for a fallback's end (a page cannot make it quadratic)
+
+
+class _Segments:
+    """The hidden streamed segments of a page by id, looked up when first needed."""
+
+    def __init__(self, root: LexborNode) -> None:
+        self.root = root
+        self.by_id: dict[str, LexborNode] | None = None
+
+    def take(self, slot_id: str) -> LexborNode | None:
+        m = _REACT_SLOT.match(slot_id)
+        if m is None:
+            return None
+        if self.by_id is None:
+            self.by_id = {}
+            for seg in self.root.css('div[hidden][id^="S:"]'):
+                self.by_id.setdefault(seg.attributes.get("id") or "", seg)
+        return self.by_id.pop("S:" + m.group(1), None)
+
+
+def _boundary_end(w: _Walker, slot: LexborNode) -> LexborNode:
+    """The ``<!--/$-->`` closing a boundary's fallback after its slot (React
+    drops the fallback, a "Loading..." placeholder, when the content comes),
+    or the slot itself when there is none within :data:`FALLBACK_SCAN` siblings.
+    The siblings looked at count towards the page's node limit."""
+    depth = 0
+    node = slot.next
+    for _ in range(FALLBACK_SCAN):
+        if node is None:
+            break
+        w.nodes += 1
+        if node.tag == "-comment":
+            mark = node.comment_content or ""
+            if mark == "/$":
+                if depth == 0:
+                    return node
+                depth -= 1
+            elif mark.startswith("$"):
+                depth += 1
+        node = node.next
+    return slot
+
+
 def _walk(w: _Walker, root: LexborNode) -> None:
     """Depth first over the tree, without recursion: open an element, walk its
-    children, close it; invisible subtrees are not entered."""
+    children, close it; invisible subtrees are not entered, except React's
+    streamed segments, walked where their slot is (:data:`_REACT_SLOT`)."""
     node = root
     stack: list[tuple[LexborNode, str]] = []  # entered elements, for closing
     limit = w.limits.max_nodes
+    segments = _Segments(root)
     while True:
         w.nodes += 1
         if w.nodes > limit or w.full:  # past a limit: close what is open and stop
@@ -916,6 +969,13 @@ def _walk(w: _Walker, root: LexborNode) -> None:
             w.add_text(node.text_content)
         elif tag and tag[0] != "-":  # an element, not a comment or doctype
             attrs: Attrs = node.attributes
+            slot = (attrs.get("id") or "") if tag == "template" and attrs else ""
+            segment = segments.take(slot) if slot else None
+            if segment is not None and segment.first_child is not None:
+                w.open("div", {})  # the segment's content, in the slot's place
+                stack.append((_boundary_end(w, node) if slot[0] == "B" else node, "div"))
+                node = segment.first_child
+                continue
             if tag in vocab.SKIP_TAGS or (attrs and _hidden(attrs, w.limits.max_attr_chars)):
                 w.skipped(node, tag)
             else:

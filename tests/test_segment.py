@@ -65,6 +65,44 @@ def test_invisible_content_never_becomes_text() -> None:
     assert texts(html) == ["shown", "after tail"]
 
 
+def _react_page(body: str) -> str:
+    return f"<html><body><nav>Home News</nav>{body}<footer>(c) The Herald</footer></body></html>"
+
+
+def test_react_streamed_segments_are_walked_in_their_slots() -> None:
+    """Next.js streams a Suspense boundary's content as <div hidden id="S:n">
+    after the page; a script moves it into <template id="B:n"> and drops the
+    fallback up to <!--/$-->.  Segmentation shows what the browser shows then."""
+    html = _react_page(
+        '<main><!--$?--><template id="B:0"></template><p>Loading...</p><!--/$-->'
+        "<p>Comments are closed.</p></main>"
+        '<div hidden id="S:0"><article><h1>Bridge reopens</h1><p>The bridge reopened on Monday.</p>'
+        '<template id="P:1"></template></article></div>'
+        '<div hidden id="S:1"><p>Buses are back on their old route.</p></div>'
+        '<div hidden id="S:7"><p>A segment no slot names stays hidden.</p></div>'
+        '<script>$RC("B:0","S:0")</script>'
+    )
+    blocks = segment(html).blocks
+    assert [b.text for b in blocks] == [
+        "Home News",
+        "Bridge reopens",
+        "The bridge reopened on Monday.",
+        "Buses are back on their old route.",  # a P:n placeholder, filled in place
+        "Comments are closed.",
+        "(c) The Herald",
+    ]
+    assert blocks[2].path.startswith("html/body/main/")  # where the browser puts it
+
+
+def test_a_react_segment_is_walked_once() -> None:
+    html = _react_page(
+        '<template id="B:0"></template><template id="B:0"></template>'
+        '<div hidden id="S:0"><p>Only once.</p><template id="B:0"></template></div>'
+    )
+    texts = [b.text for b in segment(html).blocks]
+    assert texts.count("Only once.") == 1
+
+
 def test_dom_path_and_tag() -> None:
     b = segment(page("<div class='td-post-content main'><p id='x'>Hello</p></div>")).blocks[0]
     assert b.tag == "p"
