@@ -189,8 +189,10 @@ def assign_roles(page: Page, keep: np.ndarray, title_index: int) -> list[str]:
             lead_open = False
         else:
             lead_seen += 1
-    if "body" not in roles:
+    if "body" not in roles and "headline" in roles:
         # a story told in its standfirst alone (a brief, a notice under its
-        # headline): with no paragraph after it, it is no summary of one
+        # headline): with no paragraph after it, it is no summary of one.  A
+        # "standfirst" kept without a headline is rather a teaser's lede left
+        # on a listing page, and stays out of the text
         roles = ["body" if r == "standfirst" else r for r in roles]
     return roles

@@ -50,6 +50,8 @@ def test_a_story_told_in_its_standfirst_alone_is_body() -> None:
         "<div class='byline'>By City Desk | 14 Jan 2026</div></article>"
     )
     assert [r for r, _ in roles_of(brief)] == ["headline", "body", "byline"]
+    # without its headline, it is a lede left over (a listing's teaser)
+    assert [r for r, _ in roles_of(brief, title_index=-1)][1] == "standfirst"
     # the same paragraph before a body stays the story's standfirst
     assert [r for r, _ in roles_of(STORY)][1] == "standfirst"
 
