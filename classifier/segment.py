@@ -948,7 +948,7 @@ def _boundary_end(w: _Walker, slot: LexborNode) -> LexborNode:
     return slot
 
 
-def _walk(w: _Walker, root: LexborNode) -> None:
+def _walk(w: _Walker, root: LexborNode, skip: frozenset[str] = vocab.SKIP_TAGS) -> None:
     """Depth first over the tree, without recursion: open an element, walk its
     children, close it; invisible subtrees are not entered, except React's
     streamed segments, walked where their slot is (:data:`_REACT_SLOT`)."""
@@ -976,7 +976,7 @@ def _walk(w: _Walker, root: LexborNode) -> None:
                 stack.append((_boundary_end(w, node) if slot[0] == "B" else node, "div"))
                 node = segment.first_child
                 continue
-            if tag in vocab.SKIP_TAGS or (attrs and _hidden(attrs, w.limits.max_attr_chars)):
+            if tag in skip or (attrs and _hidden(attrs, w.limits.max_attr_chars)):
                 w.skipped(node, tag)
             else:
                 if tag in ("meta", "link"):
@@ -1069,6 +1069,17 @@ def _label_lines(source: bytes, labelled: list[tuple[str, str]]) -> list[int]:
     return lines
 
 
+# Below this many characters of visible text, a page is walked again as a
+# browser without JavaScript shows it, <noscript> content included; that walk
+# is the page when it holds at least this many characters more (an "enable
+# JavaScript" notice does not).
+NOSCRIPT_FALLBACK_CHARS = 500
+
+
+def _chars(w: _Walker) -> int:
+    return sum(len(b.text) for b in w.blocks)
+
+
 def blockify(
     tree: LexborHTMLParser | Document,
     *,
@@ -1090,6 +1101,19 @@ def blockify(
     w = _Walker(with_labels, limits)
     if tree.root is not None:
         _walk(w, tree.root)
+        w.flush()
+        noscript = tree.css_first("noscript")
+        if _chars(w) < NOSCRIPT_FALLBACK_CHARS and noscript is not None:
+            # what a browser without JavaScript shows: an app shell whose
+            # story is in <noscript> (Discourse's crawler view, say), parsed
+            # as markup, which it is only with scripting off
+            plain_tree = LexborHTMLParser(tree.raw_html, scripting=False)
+            if plain_tree.root is not None:
+                plain = _Walker(with_labels, limits)
+                _walk(plain, plain_tree.root, vocab.SKIP_TAGS - {"noscript"})
+                plain.flush()
+                if _chars(plain) - _chars(w) >= NOSCRIPT_FALLBACK_CHARS:
+                    w, tree = plain, plain_tree
     w.flush()
     if with_labels:
         lines = _label_lines(tree.raw_html, w.labelled)

@@ -103,6 +103,27 @@ def test_a_react_segment_is_walked_once() -> None:
     assert texts.count("Only once.") == 1
 
 
+def test_an_app_shell_is_read_as_a_browser_without_javascript_shows_it() -> None:
+    """A page whose visible text is a splash screen and whose story is in
+    <noscript> (a forum's crawler view) is walked with <noscript> as markup."""
+    story = (
+        "<p>We moved the meeting to Thursday because the hall is booked on Wednesday "
+        "evening for the school concert, so please bring the minutes then.</p>"
+    ) * 4
+    html = (
+        "<html><body><section id='splash'><div class='dots'>Loading</div></section>"
+        f"<noscript><header><a href='/'>Valley Forum</a></header><main>{story}</main></noscript>"
+        "<section id='main'></section></body></html>"
+    )
+    texts = [b.text for b in segment(html).blocks]
+    assert texts[0] == "Loading" and "Valley Forum" in texts
+    assert sum(t.startswith("We moved the meeting") for t in texts) == 4
+    # a page with a story of its own keeps <noscript> out of it
+    page_html = html.replace("<div class='dots'>Loading</div>", story.replace("We moved", "Here we moved"))
+    texts = [b.text for b in segment(page_html).blocks]
+    assert not any(t.startswith("We moved") for t in texts) and "Valley Forum" not in texts
+
+
 def test_dom_path_and_tag() -> None:
     b = segment(page("<div class='td-post-content main'><p id='x'>Hello</p></div>")).blocks[0]
     assert b.tag == "p"
