@@ -119,7 +119,9 @@ def test_an_app_shell_is_read_as_a_browser_without_javascript_shows_it() -> None
     assert texts[0] == "Loading" and "Valley Forum" in texts
     assert sum(t.startswith("We moved the meeting") for t in texts) == 4
     # a page with a story of its own keeps <noscript> out of it
-    page_html = html.replace("<div class='dots'>Loading</div>", story.replace("We moved", "Here we moved"))
+    page_html = html.replace(
+        "<div class='dots'>Loading</div>", story.replace("We moved", "Here we moved")
+    )
     texts = [b.text for b in segment(page_html).blocks]
     assert not any(t.startswith("We moved") for t in texts) and "Valley Forum" not in texts
 
