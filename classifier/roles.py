@@ -179,8 +179,12 @@ def assign_roles(page: Page, keep: np.ndarray, title_index: int) -> list[str]:
             ):
                 role = "byline"
             elif (
-                STANDFIRST_MIN_CHARS <= size <= STANDFIRST_MAX_CHARS and tokens & STANDFIRST_TOKENS
+                "standfirst" not in roles
+                and STANDFIRST_MIN_CHARS <= size <= STANDFIRST_MAX_CHARS
+                and tokens & STANDFIRST_TOKENS
             ):
+                # one block: paragraphs after it under the same "lead" or
+                # "intro" markup are the story's opening, not more summary
                 role = "standfirst"
         elif size <= LATE_BYLINE_CHARS and tokens & LATE_BYLINE_TOKENS:
             role = "byline"

@@ -56,6 +56,18 @@ def test_a_story_told_in_its_standfirst_alone_is_body() -> None:
     assert [r for r, _ in roles_of(STORY)][1] == "standfirst"
 
 
+def test_a_story_has_one_standfirst() -> None:
+    """Paragraphs after the standfirst under the same "lead" markup open the story."""
+    html = page(
+        "<article><h1>Dog sees off burglars</h1><div class='lead'>"
+        "<p>Burglars tried to break into a house on North Street late on Tuesday, police said.</p>"
+        "<p>The owner's dog started barking and the two men ran off towards the station.</p>"
+        "<p>Police are asking anyone who saw two men near the station to call them.</p>"
+        "</div></article>"
+    )
+    assert [r for r, _ in roles_of(html)] == ["headline", "standfirst", "body", "body"]
+
+
 def test_blocks_not_kept_have_no_role() -> None:
     seg = segment(STORY)
     keep = np.zeros(len(seg.blocks), dtype=bool)
