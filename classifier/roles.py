@@ -135,10 +135,15 @@ def _tokens_near(page: Page, element: int) -> set[str]:
 
 
 def _in_figure(page: Page, element: int) -> bool:
+    """In a figure, and not in a quotation or a table there: ``<figure>``
+    also sets apart a quote (HTML's way, WordPress's pull quotes) and a table
+    (WordPress's table block), whose words are the story's."""
     el = page.elements
     e = element
     for _ in range(ANCESTORS + 1):
         if e < 0:
+            return False
+        if el.tag[e] in ("blockquote", "table"):
             return False
         if el.tag[e] in ("figure", "figcaption"):
             return True

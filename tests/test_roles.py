@@ -68,6 +68,22 @@ def test_a_story_has_one_standfirst() -> None:
     assert [r for r, _ in roles_of(html)] == ["headline", "standfirst", "body", "body"]
 
 
+def test_quotes_and_tables_set_apart_in_figures_are_body() -> None:
+    """<figure> also holds pull quotes and tables (HTML's and WordPress's way):
+    their words are the story's; a photo's figcaption stays a caption."""
+    html = page(
+        "<article><h1>Plumbing prices this year</h1>"
+        "<p>Prices rose again this year across the district, the trade body said on Monday.</p>"
+        "<figure class='wp-block-pullquote'><blockquote><p>Nobody wants a leak in winter.</p>"
+        "<cite>A plumber in the old town</cite></blockquote></figure>"
+        "<figure class='wp-block-table'><table><tr><td>Leak repair</td><td>150 to 400</td></tr></table></figure>"
+        "<figure><img src='p.jpg'><figcaption>A plumber at work on Monday.</figcaption></figure>"
+        "</article>"
+    )
+    got = [r for r, _ in roles_of(html)]
+    assert got == ["headline", "body", "body", "body", "body", "caption"]
+
+
 def test_blocks_not_kept_have_no_role() -> None:
     seg = segment(STORY)
     keep = np.zeros(len(seg.blocks), dtype=bool)
