@@ -1086,7 +1086,11 @@ def blockify(
     with_labels: bool = False,
     limits: Limits = LIMITS,
 ) -> Page:
-    """Walk a parsed document (:func:`parse_document`) once and return its :class:`Page`.
+    """Walk a parsed document (:func:`parse_document`) and return its :class:`Page`.
+
+    A page showing under :data:`NOSCRIPT_FALLBACK_CHARS` characters is also
+    read with scripting off (``<noscript>`` as markup), and that reading is
+    kept when it shows that many more.
 
     With ``with_labels`` every block also carries the ``data-label`` of its
     nearest labelled ancestor (the training-data format) and that element's
@@ -1107,8 +1111,11 @@ def blockify(
             # what a browser without JavaScript shows: an app shell whose
             # story is in <noscript> (Discourse's crawler view, say), parsed
             # as markup, which it is only with scripting off
-            plain_tree = LexborHTMLParser(tree.raw_html, scripting=False)
-            if plain_tree.root is not None:
+            try:
+                plain_tree = LexborHTMLParser(tree.raw_html, scripting=False)
+            except SelectolaxError:  # could not build it: the page is what it showed
+                plain_tree = None
+            if plain_tree is not None and plain_tree.root is not None:
                 plain = _Walker(with_labels, limits)
                 _walk(plain, plain_tree.root, vocab.SKIP_TAGS - {"noscript"})
                 plain.flush()
