@@ -156,6 +156,7 @@ def assign_roles(page: Page, keep: np.ndarray, title_index: int) -> list[str]:
     roles = [""] * len(page.blocks)
     lead_open = True  # before the story's first body paragraph
     lead_seen = 0
+    has_standfirst = False
     authors = declared_authors(page)
     for b in page.blocks:
         if not keep[b.index]:
@@ -184,13 +185,14 @@ def assign_roles(page: Page, keep: np.ndarray, title_index: int) -> list[str]:
             ):
                 role = "byline"
             elif (
-                "standfirst" not in roles
+                not has_standfirst
                 and STANDFIRST_MIN_CHARS <= size <= STANDFIRST_MAX_CHARS
                 and tokens & STANDFIRST_TOKENS
             ):
                 # one block: paragraphs after it under the same "lead" or
                 # "intro" markup are the story's opening, not more summary
                 role = "standfirst"
+                has_standfirst = True
         elif size <= LATE_BYLINE_CHARS and tokens & LATE_BYLINE_TOKENS:
             role = "byline"
         roles[b.index] = role
