@@ -69,9 +69,12 @@ class LineCleaner(LoadedModel):
         threshold: float | None = None,
         limits: Limits = LIMITS,
         site_model_path: Path | str | None = None,
+        switch_cost: float | None = None,
     ):
         super().__init__(model_path, threshold)
-        self.switch_cost = float(self.card.get("switch_cost", 0.0))
+        self.switch_cost = float(
+            switch_cost if switch_cost is not None else self.card.get("switch_cost", 0.0)
+        )
         self.limits = limits  # lines (max_blocks) and characters a line (max_block_chars)
         # a line model's site stage is the line_site_model.skops beside it
         self.site_model_path = Path(

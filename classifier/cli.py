@@ -200,7 +200,12 @@ def cmd_clean_text(args: argparse.Namespace) -> int:
     from .sources import iter_text_sources, read_text
 
     limits = _limits(args)
-    cleaner = LineCleaner(args.model or LINE_MODEL, threshold=args.threshold, limits=limits)
+    cleaner = LineCleaner(
+        args.model or LINE_MODEL,
+        threshold=args.threshold,
+        limits=limits,
+        switch_cost=args.switch_cost,
+    )
     sources = list(iter_text_sources(args.paths))
     profiles: dict[str, SiteProfile] = {}
     known: dict[int, tuple[str, Any]] = {}  # input -> (site, probabilities) of the first pass
@@ -485,6 +490,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("-o", "--output", help="output file (default: stdout)")
     p.add_argument("--threshold", type=float, help="P(article) needed to keep a line")
+    p.add_argument(
+        "--switch-cost",
+        type=float,
+        help="log-odds each change between story and noise costs along the dump "
+        "(default: the line model's card; 0 keeps every line at the threshold)",
+    )
     p.add_argument("--model", help="line model file (default: the shipped line model)")
     p.add_argument(
         "--site-profile",

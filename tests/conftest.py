@@ -122,3 +122,25 @@ def train_tiny_model(pages: list[str], path: Path, **booster: int) -> Path:
     card = {"labels": list(LABELS), "threshold": 0.5, "feature_names": list(FEATURE_NAMES)}
     save_model(model, path, card)
     return path
+
+
+# a dump: a story with a short line inside it and a rail after it (the line rule
+# with and without its switch cost differ here: tests/test_clean.py, test_cli.py)
+DUMP_RULED = """Home
+News
+Sport
+Valley farmers start early harvest as rains hold off
+Greenford, Sept 3: Farmers in the upper valley began cutting paddy two weeks earlier than usual on Monday, as the monsoon ended early and the fields dried out.
+The agriculture office said yields looked better than last year and advised farmers to store the grain in dry sheds until the market opens.
+Advertisement
+Traders at the Greenford market said prices were steady, though the cost of hiring harvesters had gone up by a fifth since last season.
+Students from the college will help with the survey of the damaged fields in the lower valley next week, the office added.
+Share this story
+Hot this week
+Ferry service resumes after repairs
+Teachers get arrears before festival
+Bus fares rise from October
+Popular Categories
+Politics 120
+Sport 80
+"""

@@ -5,6 +5,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import DUMP_RULED as RULED
 from conftest import DUMP_STORY as STORY
 from conftest import ROOT
 
@@ -97,27 +98,6 @@ def test_card_is_checked_before_loading(tmp_path: Path) -> None:
         fh.write(b"tampered")
     with pytest.raises(ModelError, match="does not match its card"):
         LineCleaner(copy)
-
-
-# a story with a short line inside it and a rail after it: the two rules differ here
-RULED = """Home
-News
-Sport
-Valley farmers start early harvest as rains hold off
-Greenford, Sept 3: Farmers in the upper valley began cutting paddy two weeks earlier than usual on Monday, as the monsoon ended early and the fields dried out.
-The agriculture office said yields looked better than last year and advised farmers to store the grain in dry sheds until the market opens.
-Advertisement
-Traders at the Greenford market said prices were steady, though the cost of hiring harvesters had gone up by a fifth since last season.
-Students from the college will help with the survey of the damaged fields in the lower valley next week, the office added.
-Share this story
-Hot this week
-Ferry service resumes after repairs
-Teachers get arrears before festival
-Bus fares rise from October
-Popular Categories
-Politics 120
-Sport 80
-"""
 
 
 def test_the_cards_rule_decides(tmp_path: Path, cleaner: LineCleaner) -> None:

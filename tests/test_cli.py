@@ -103,6 +103,20 @@ def test_binary_garbage_file_is_refused_and_the_run_goes_on(tmp_path: Path) -> N
     assert "Greenford, Sept 3" in rows[1]["text"]
 
 
+def test_clean_text_switch_cost_overrides_the_card(tmp_path: Path) -> None:
+    """--switch-cost 0 keeps the lines at the threshold: here the short
+    "Advertisement" line inside the story, which the card's smoothing keeps."""
+    from conftest import DUMP_RULED as RULED
+
+    path = tmp_path / "ruled.txt"
+    path.write_text(RULED, encoding="utf-8")
+    code, smoothed, _ = cli([str(path)])
+    assert code == 0 and "Advertisement" in smoothed.split("\n\n")
+    code, plain, _ = cli(["--switch-cost", "0", str(path)])
+    assert code == 0 and "Advertisement" not in plain.split("\n\n")
+    assert "Traders at the Greenford market" in plain
+
+
 def test_labels_output_is_tab_separated(tmp_path: Path) -> None:
     path = tmp_path / "story.txt"
     path.write_text(DUMP_STORY, encoding="utf-8")
