@@ -35,7 +35,7 @@ import json
 import os
 import platform
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -387,9 +387,9 @@ def calibrated_proba(pipeline: Pipeline, units: Sequence[Any] | np.ndarray) -> n
 PORTABLE_NUMPY = {"NPY_DISABLE_CPU_FEATURES": "X86_V4 AVX512_ICL AVX512_SPR"}
 
 
-def portable_numpy_env(env: Mapping[str, str] | None = None) -> dict[str, str]:
-    """``env`` (default: this process's) with numpy's kernels pinned for training."""
-    return {**(os.environ if env is None else env), **PORTABLE_NUMPY}
+def portable_numpy_env() -> dict[str, str]:
+    """This process's environment with numpy's kernels pinned for training."""
+    return {**os.environ, **PORTABLE_NUMPY}
 
 
 def single_threaded() -> None:

@@ -1080,6 +1080,24 @@ def _chars(w: _Walker) -> int:
     return sum(len(b.text) for b in w.blocks)
 
 
+def _without_scripting(
+    tree: LexborHTMLParser, with_labels: bool, limits: Limits
+) -> tuple[_Walker, LexborHTMLParser] | None:
+    """The page as a browser without JavaScript shows it: an app shell whose
+    story is in <noscript> (Discourse's crawler view, say), parsed as markup,
+    which it is only with scripting off.  None when lexbor cannot build it."""
+    try:
+        plain_tree = LexborHTMLParser(tree.raw_html, scripting=False)
+    except SelectolaxError:
+        return None
+    if plain_tree.root is None:
+        return None
+    plain = _Walker(with_labels, limits)
+    _walk(plain, plain_tree.root, vocab.SKIP_TAGS - {"noscript"})
+    plain.flush()
+    return plain, plain_tree
+
+
 def blockify(
     tree: LexborHTMLParser | Document,
     *,
@@ -1105,23 +1123,12 @@ def blockify(
     w = _Walker(with_labels, limits)
     if tree.root is not None:
         _walk(w, tree.root)
-        w.flush()
-        noscript = tree.css_first("noscript")
-        if _chars(w) < NOSCRIPT_FALLBACK_CHARS and noscript is not None:
-            # what a browser without JavaScript shows: an app shell whose
-            # story is in <noscript> (Discourse's crawler view, say), parsed
-            # as markup, which it is only with scripting off
-            try:
-                plain_tree = LexborHTMLParser(tree.raw_html, scripting=False)
-            except SelectolaxError:  # could not build it: the page is what it showed
-                plain_tree = None
-            if plain_tree is not None and plain_tree.root is not None:
-                plain = _Walker(with_labels, limits)
-                _walk(plain, plain_tree.root, vocab.SKIP_TAGS - {"noscript"})
-                plain.flush()
-                if _chars(plain) - _chars(w) >= NOSCRIPT_FALLBACK_CHARS:
-                    w, tree = plain, plain_tree
     w.flush()
+    # the <noscript> lookup only for the few pages that show almost nothing
+    if _chars(w) < NOSCRIPT_FALLBACK_CHARS and tree.css_first("noscript") is not None:
+        plain = _without_scripting(tree, with_labels, limits)
+        if plain is not None and _chars(plain[0]) - _chars(w) >= NOSCRIPT_FALLBACK_CHARS:
+            w, tree = plain
     if with_labels:
         lines = _label_lines(tree.raw_html, w.labelled)
         for block in w.blocks:
