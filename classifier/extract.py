@@ -214,7 +214,12 @@ class Extractor(LoadedModel):
         if not len(page.blocks):
             return proba
         keys = keys if keys is not None else PageKeys.of(page)
-        kept = decide(proba[:, self.labels.index(ARTICLE)], self.threshold, self.switch_cost)
+        kept = decide(
+            proba[:, self.labels.index(ARTICLE)],
+            self.threshold,
+            self.switch_cost,
+            sizes=keys.chars,
+        )
         X = site.features(keys, proba, self.labels, kept)
         return self.site_model.revise(proba, self.labels, X)
 
@@ -239,8 +244,8 @@ class Extractor(LoadedModel):
             # the site stage saw the first stage's smoothed decision: no second smoothing
             threshold, switch_cost = SITE_THRESHOLD, 0.0
         p_art = proba[:, self.labels.index(ARTICLE)]
-        keep = decide(p_art, threshold, switch_cost)
         sizes = np.array([len(b.text) for b in page.blocks], dtype=float)
+        keep = decide(p_art, threshold, switch_cost, sizes=sizes)
         share = article_share(p_art, sizes)
         if not is_story(keep, share, self.min_article_share):
             keep[:] = False  # not a story page: a listing's fragments are not its text

@@ -365,12 +365,13 @@ def train(
         # for them are out of sample, like the out-of-fold ones of the pages
         every = pages + sites
         proba = np.vstack([oof] + [in_labels_order(model, lp.page.blocks) for lp in sites])
+        keys = [PageKeys.of(lp.page) for lp in every]
         card["site_model"] = train_site(
-            [PageKeys.of(lp.page) for lp in every],
+            keys,
             [lp.page.blocks for lp in every],
             [lp.layout for lp in every],
             proba,
-            block_rule(card),
+            block_rule(card, keys),
             site_out,
             {**card, "training_data_sha256": site_data_hash(root)},
             evaluate=evaluate,
@@ -464,11 +465,12 @@ def site_rows(
     )
 
 
-def block_rule(card: dict[str, Any]) -> FirstRule:
-    """The block model's decision rule, as its card sets it."""
+def block_rule(card: dict[str, Any], keys: list[PageKeys]) -> FirstRule:
+    """The block model's decision rule, as its card sets it (each page's
+    blocks weighed by their characters, from its ``keys``, as extraction does)."""
     threshold, switch_cost = float(card["threshold"]), float(card.get("switch_cost", 0.0))
     col = list(LABELS).index("article")
-    return lambda _k, proba: decide(proba[:, col], threshold, switch_cost)
+    return lambda k, proba: decide(proba[:, col], threshold, switch_cost, sizes=keys[k].chars)
 
 
 def line_rule(docs: list[Dump]) -> FirstRule:

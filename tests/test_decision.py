@@ -15,6 +15,7 @@ from classifier.decision import (
     extend_to_prose,
     is_story,
     max_region,
+    size_weights,
     smooth,
 )
 
@@ -31,6 +32,32 @@ def arr(*values: float) -> np.ndarray:
 def test_smooth_without_cost_is_the_bare_threshold() -> None:
     p = arr(0.9, 0.3, 0.6, 0.1, 0.5)
     assert smooth(p, 0.5, 0.0).tolist() == [True, False, True, False, True]
+
+
+def test_a_long_unit_carries_its_size_in_evidence() -> None:
+    # the headline is kept; a whole story in one block (p = 0.85) sits between
+    # a share bar and a "Related" list: as one unit its log-odds (about 2.8 at
+    # threshold 0.25) do not pay for entering and leaving (2 + 2), as the
+    # 3,000 characters it is, they do
+    p = arr(0.01, 0.95, 0.01, 0.85, 0.01, 0.01)
+    short = arr(40, 60, 20, 180, 60, 60)
+    long = arr(40, 60, 20, 3000, 60, 60)
+    assert smooth(p, 0.25, 2.0, short).tolist() == smooth(p, 0.25, 2.0).tolist()
+    assert not smooth(p, 0.25, 2.0, short)[3]
+    assert smooth(p, 0.25, 2.0, long)[3]
+    assert decide(p, 0.25, 2.0, sizes=long)[3]
+    # and the same size weighs a noise unit's evidence against it
+    q = arr(0.9, 0.9, 0.05, 0.9, 0.9)
+    assert smooth(q, 0.25, 2.0, arr(300, 300, 300, 300, 300))[2]
+    assert not smooth(q, 0.25, 2.0, arr(300, 300, 4000, 300, 300))[2]
+
+
+def test_size_weights_leave_paragraph_sized_units_at_one() -> None:
+    w = size_weights(arr(0, 120, 500, 1000, 8000))
+    assert w is not None
+    assert w[:3].tolist() == [1.0, 1.0, 1.0]
+    assert 1.0 < w[3] < w[4]
+    assert size_weights(None) is None
 
 
 def test_smooth_edge_cases() -> None:
