@@ -394,12 +394,13 @@ def test_the_site_stage_trains_deterministically(tmp_path: Path) -> None:
     extractor = Extractor()
     proba = np.vstack([extractor.probabilities(lp.page.blocks) for lp in pages])
     card = read_card(BLOCK_MODEL)
+    keys = [PageKeys.of(lp.page) for lp in pages]
     args = (
-        [PageKeys.of(lp.page) for lp in pages],
+        keys,
         [lp.page.blocks for lp in pages],
         [lp.layout for lp in pages],
         proba,
-        block_rule(card),
+        block_rule(card, keys),
     )
     one = train_site(*args, tmp_path / "one.skops", card, evaluate=False)
     two = train_site(*args, tmp_path / "two.skops", card, evaluate=False)
