@@ -92,8 +92,9 @@ class Extraction:
 def _title(page: Page, keep: np.ndarray) -> tuple[str, int]:
     """The headline and the index of the block that holds it (-1 if none).
 
-    The heading block (h1-h3, or one of the first kept blocks) that covers
-    most of the declared headline's words wins.  Without one, the page's own
+    The heading block (h1-h3, or one of the first kept blocks when more
+    than one is kept: a story is more than its headline) that covers most of
+    the declared headline's words wins.  Without one, the page's own
     ``<h1>`` when the reader sees it as the story's headline
     (:func:`_story_h1`): a ``<title>`` or ``og:title`` that says something
     else (an SEO title) does not push the real headline into the text.
@@ -102,8 +103,11 @@ def _title(page: Page, keep: np.ndarray) -> tuple[str, int]:
     declared = clean_title(page.headline)
     want = set(tokens(declared))
     best, best_sim = -1, 0.0
+    others_kept = int(keep.sum()) > 1
     for b in page.blocks:
-        if b.tag not in TITLE_TAGS and not (keep[b.index] and b.index < TITLE_FIRST_BLOCKS):
+        if b.tag not in TITLE_TAGS and not (
+            keep[b.index] and b.index < TITLE_FIRST_BLOCKS and others_kept
+        ):
             continue
         have = set(tokens(b.text))
         if (

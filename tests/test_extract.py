@@ -92,6 +92,16 @@ def test_title_edge_cases() -> None:
     assert _keep(long_heading, [0]) == ("Short headline here", -1)  # far longer: not it
 
 
+def test_a_lone_kept_paragraph_is_the_body_not_the_headline() -> None:
+    head = "<title>Lorem ipsum</title>"
+    lone = page("<div>Lorem ipsum dolor sit amet, consectetur adipiscing elit.</div>", head=head)
+    assert _keep(lone, [0]) == ("Lorem ipsum", -1)  # the story's only block stays its body
+    two = page("<div>Lorem ipsum dolor</div><p>The story itself, at some length.</p>", head=head)
+    assert _keep(two, [0, 1]) == ("Lorem ipsum dolor", 0)  # beside a body: the headline
+    heading = page("<h2>Lorem ipsum dolor</h2>", head=head)
+    assert _keep(heading, [0]) == ("Lorem ipsum dolor", 0)  # a heading element stays one
+
+
 def test_headline_is_not_repeated_in_the_text(extractor: Extractor) -> None:
     result = extractor.extract(STORY)
     assert result.title == "Valley farmers start early harvest"
