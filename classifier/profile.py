@@ -59,7 +59,8 @@ TEXT_WIDTH = 1 << 15  # cells a row for text and path+text fingerprints
 PATH_WIDTH = 1 << 12  # cells a row for paths (a template has few)
 P_SCALE = 1000  # P(article) is summed in thousandths: integer, order-free sums
 NEAR = 2  # blocks either side that count as a block's neighbourhood
-FORMAT = 3  # the saved format's version (3: xxh3 fingerprints)
+AFTER = 6  # units after a unit that count as what it leads into
+FORMAT = 4  # the saved format's version (3: xxh3 fingerprints; 4: text openings too)
 NOISE_SAMPLE = 32  # a sketch row's typical load is read from every 32nd cell
 
 SITE_FEATURES = (
@@ -89,6 +90,10 @@ SITE_FEATURES = (
     # other page shows: a story's headline and lede, quoted by teasers all over
     # the site, stand next to its own paragraphs; their quotes, next to quotes
     "near_unique",
+    # the same over the AFTER units that follow: a story's headline and byline
+    # lead into its own paragraphs, a teaser's quote into other quotes
+    "after_unique",
+    "prefix_share",  # share of the site's other pages showing a text opening as this one's
 )
 # P(article) from the site stage needed to keep a unit: the stage has learned
 # the context (it sees the first stage's smoothed decision and the neighbours),
@@ -120,7 +125,11 @@ def normal_path(path: str) -> str:
 
 # a fingerprint is XXH3's 64 bits (five times quicker than blake2b here, and
 # as well spread for a sketch); each kind of key is its own seeded stream
-TEXT_SEED, PATHTEXT_SEED, PATH_SEED = 1, 2, 3
+TEXT_SEED, PATHTEXT_SEED, PATH_SEED, PREFIX_SEED = 1, 2, 3, 4
+# a longer text's opening, fingerprinted too: a box repeated with a word or a
+# button more on some pages (an in-story newsletter prompt with its "Sign up"
+# link run into the line) still shows as repeated
+PREFIX_CHARS = 48
 
 
 def _fingerprint(seed: int, value: str) -> int:
@@ -141,10 +150,11 @@ class PageKeys:
 
     text: np.ndarray  # (n_blocks, DEPTH) cells in the text sketch
     pathtext: np.ndarray
+    prefix: np.ndarray  # ... of the text's first PREFIX_CHARS characters
     path: np.ndarray  # (n_blocks, DEPTH) cells in the path sketch
     path_of: np.ndarray  # per block: index into the page's distinct paths
-    keys_of: np.ndarray  # per block, its text key then its path+text key: indices into text_cells
-    text_cells: np.ndarray  # distinct text and path+text keys: (k, DEPTH)
+    keys_of: np.ndarray  # per block, its text, path+text and prefix keys: indices into text_cells
+    text_cells: np.ndarray  # distinct text, path+text and prefix keys: (k, DEPTH)
     path_cells: np.ndarray  # distinct paths: (m, DEPTH)
     chars: np.ndarray  # characters per block
 
@@ -178,14 +188,20 @@ class PageKeys:
             _fingerprint(PATHTEXT_SEED, path_key[raw] + "\x00" + text)
             for raw, text in zip(unit_paths, normal, strict=True)
         ]
+        # a text no longer than an opening is its own opening (the same key)
+        prefixes = [
+            _fingerprint(PREFIX_SEED, text[:PREFIX_CHARS]) if len(text) > PREFIX_CHARS else fp
+            for text, fp in zip(normal, texts, strict=True)
+        ]
         paths = [path_fp[raw] for raw in unit_paths]
         distinct_paths, path_of = np.unique(np.asarray(paths, dtype=np.uint64), return_inverse=True)
         distinct_text, keys_of = np.unique(
-            np.asarray(texts + pathtexts, dtype=np.uint64), return_inverse=True
+            np.asarray(texts + pathtexts + prefixes, dtype=np.uint64), return_inverse=True
         )
         return cls(
             text=_cells(texts, TEXT_WIDTH),
             pathtext=_cells(pathtexts, TEXT_WIDTH),
+            prefix=_cells(prefixes, TEXT_WIDTH),
             path=_cells(paths, PATH_WIDTH),
             path_of=path_of.reshape(-1),
             keys_of=keys_of.reshape(-1),
@@ -205,7 +221,7 @@ class PageKeys:
     def text_p(self, p_article: np.ndarray) -> np.ndarray:
         """Per distinct text (and path+text) key: the page's mean P(article)
         of the blocks showing it, in thousandths."""
-        weights = np.concatenate((p_article, p_article))
+        weights = np.concatenate((p_article, p_article, p_article))
         sums = np.bincount(self.keys_of, weights=weights, minlength=len(self.text_cells))
         counts = np.bincount(self.keys_of, minlength=len(self.text_cells))
         return np.rint(P_SCALE * sums / np.maximum(counts, 1)).astype(np.int64)
@@ -365,8 +381,10 @@ def site_matrix(
     out[:, 0] = p_art
     out[:, 1] = proba[:, list(labels).index("teaser")]
     others = max(profile.n_pages - 1, 1)
-    both = np.rint(profile._estimate("text", np.concatenate((keys.text, keys.pathtext))))
-    text, pathtext = both[:n], both[n:]
+    every = np.rint(
+        profile._estimate("text", np.concatenate((keys.text, keys.pathtext, keys.prefix)))
+    )
+    text, pathtext, prefix = every[:n], every[n : 2 * n], every[2 * n :]
     path, row = profile._count(profile.path, keys.path)
     # take the page itself out: it added 1 to each of its keys' cells
     # (np.maximum, not np.clip: the same numbers at a fraction of the cost)
@@ -412,9 +430,16 @@ def site_matrix(
     out[:, 18] = np.clip(text_p, 0.0, 1.0)
     window = np.ones(2 * NEAR + 1)
     window[NEAR] = 0.0  # the unit itself is not its neighbourhood
-    unique_chars = np.convolve(keys.chars * (text_others == 0), window)[NEAR : NEAR + n]
+    unique = keys.chars * (text_others == 0)
+    unique_chars = np.convolve(unique, window)[NEAR : NEAR + n]
     near_chars = np.convolve(keys.chars, window)[NEAR : NEAR + n]
     out[:, 19] = np.divide(unique_chars, near_chars, out=np.zeros(n), where=near_chars > 0)
+    ahead = np.ones(AFTER + 1)
+    ahead[-1] = 0.0  # convolution flips: the last tap is the unit itself
+    unique_after = np.convolve(unique, ahead)[AFTER : AFTER + n]
+    chars_after = np.convolve(keys.chars, ahead)[AFTER : AFTER + n]
+    out[:, 20] = np.divide(unique_after, chars_after, out=np.zeros(n), where=chars_after > 0)
+    out[:, 21] = np.minimum(np.maximum(prefix - 1, 0) / others, 1.0)
     return out
 
 

@@ -39,6 +39,7 @@ from .model import (
     SITE_WEIGHT,
     build_block_pipeline,
     build_line_pipeline,
+    build_line_site_pipeline,
     build_site_pipeline,
     fit_grouped,
     save_model,
@@ -522,16 +523,17 @@ def train_site(
         )
         return {}
     logger.info("training a site stage on %d units, %d layouts", len(y), len(set(groups)))
+    build = build_line_site_pipeline if first_card["kind"] == "line" else build_site_pipeline
     metrics: dict[str, Any] = {}
     if evaluate:
-        predicted, site_oof = out_of_fold(build_site_pipeline, X, y, groups, SITE_LABELS)
+        predicted, site_oof = out_of_fold(build, X, y, groups, SITE_LABELS)
         metrics = cv_report(y, predicted, groups, SITE_LABELS)
         kept = X[:, SITE_FEATURES.index("first_kept")]
         metrics["story_f1_first_stage"] = _story_f1(units, doc_of, instance, y, kept, 0.5)
         metrics["story_f1_site_stage"] = _story_f1(
             units, doc_of, instance, y, site_oof[:, 0], SITE_THRESHOLD
         )
-    model = fit(build_site_pipeline, X, y, groups)
+    model = fit(build, X, y, groups)
     card = {
         **_card("site", model, y, groups, SITE_LABELS),
         "unit": first_card["kind"],

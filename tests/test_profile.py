@@ -254,6 +254,54 @@ def test_near_unique_is_the_share_of_neighbouring_text_no_other_page_shows() -> 
     assert X[4, col] == pytest.approx((c[2] + c[3]) / (c[2] + c[3] + c[5] + c[6]))
 
 
+def test_after_unique_is_the_share_of_the_following_text_no_other_page_shows() -> None:
+    """A story's headline leads into its own paragraphs; a quote of it in
+    another page's rail leads into more quotes."""
+    col = SITE_FEATURES.index("after_unique")
+    heads = [f"Headline of story {j}, quoted all over the site" for j in range(4)]
+    pages = []
+    for k in range(4):
+        own = [f"Story {k} paragraph {j}, in words no other page has." for j in range(3)]
+        texts = [heads[k], *own, *(heads[j] for j in range(4) if j != k)]
+        pages.append(PageKeys.from_units(texts, ["p"] * len(texts)))
+    profile = SiteProfile()
+    for keys in pages:
+        profile.add(keys, np.full(len(keys.chars), 0.5))
+    proba = np.full((7, len(LABELS)), 1 / len(LABELS))
+    X = site_matrix(profile, pages[0], proba, LABELS, np.zeros(7, dtype=bool))
+    c = pages[0].chars
+    assert X[0, col] == pytest.approx(c[1:4].sum() / c[1:7].sum())  # own words ahead
+    assert X[4, col] == 0.0  # a quote followed by quotes
+    assert X[6, col] == 0.0  # nothing follows the last unit
+
+
+def test_a_box_with_a_word_more_still_shows_as_repeated() -> None:
+    """prefix_share: a longer text whose opening other pages show (a prompt
+    with its "Sign up" link run into the line) counts as shown there; its
+    own text_share does not."""
+    prompt = "Get the day's valley news in your inbox every weekday morning at six."
+    cols = SITE_FEATURES.index("prefix_share"), SITE_FEATURES.index("text_share")
+    pages = []
+    for k in range(5):
+        box = prompt + " Sign up free" if k == 0 else prompt
+        texts = [f"Story {k} has words of its own, and more of them than a box.", box]
+        pages.append(PageKeys.from_units(texts, ["p", "div.box/p"]))
+    profile = SiteProfile()
+    for keys in pages:
+        profile.add(keys, np.full(2, 0.5))
+    proba = np.full((2, len(LABELS)), 1 / len(LABELS))
+    X = site_matrix(profile, pages[0], proba, LABELS, np.zeros(2, dtype=bool))
+    assert X[1, cols[0]] == 1.0 and X[1, cols[1]] == 0.0
+    assert X[0, cols[0]] == 0.0
+    # a text no longer than an opening is its own opening: the same share
+    short = [PageKeys.from_units(["Share this story"], ["p"]) for _ in range(3)]
+    profile = SiteProfile()
+    for keys in short:
+        profile.add(keys, np.full(1, 0.5))
+    X = site_matrix(profile, short[0], proba[:1], LABELS, np.zeros(1, dtype=bool))
+    assert X[0, cols[0]] == X[0, cols[1]] == 1.0
+
+
 def test_units_are_fingerprinted_as_normal_text_says(extractor: Extractor) -> None:
     """PageKeys fold case alone, relying on block and line texts being white
     space collapsed: the same keys as from fully normalised texts."""
