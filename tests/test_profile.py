@@ -229,28 +229,35 @@ def test_keys_sharing_a_cell_add_up_and_estimates_are_count_mean_min() -> None:
     assert np.array_equal(profile._estimate("text", cells), plain)
 
 
-def test_near_unique_is_the_share_of_neighbouring_text_no_other_page_shows() -> None:
-    """A story's lede, quoted by teasers on the site's other pages, stands next
-    to the story's own paragraphs; its quotes stand next to other quotes."""
-    col = SITE_FEATURES.index("near_unique")
-    quotes = [f"Quoted lede {j} of another story on this site." for j in range(4)]
+def _quoting_site(quoted: str, own: str) -> tuple[np.ndarray, np.ndarray]:
+    """Four pages, each its own lede or headline (``quoted``), three
+    paragraphs of its own (``own``), then a rail quoting the other three
+    pages' ledes.  The site matrix of page 0, and its units' characters."""
+    quotes = [quoted.format(j=j) for j in range(4)]
     pages = []
     for k in range(4):
-        own = [f"Page {k} paragraph {j}, its own words." for j in range(3)]
-        # page k: its lede, its own paragraphs, then a rail quoting the others
-        texts = [quotes[k], *own, *(quotes[j] for j in range(4) if j != k)]
+        texts = [quotes[k], *(own.format(k=k, j=j) for j in range(3))]
+        texts += [quotes[j] for j in range(4) if j != k]
         pages.append(PageKeys.from_units(texts, ["p"] * len(texts)))
     profile = SiteProfile()
     for keys in pages:
         profile.add(keys, np.full(len(keys.chars), 0.5))
     proba = np.full((7, len(LABELS)), 1 / len(LABELS))
-    X = site_matrix(profile, pages[0], proba, LABELS, np.zeros(7, dtype=bool))
+    return site_matrix(profile, pages[0], proba, LABELS, np.zeros(7, dtype=bool)), pages[0].chars
+
+
+def test_near_unique_is_the_share_of_neighbouring_text_no_other_page_shows() -> None:
+    """A story's lede, quoted by teasers on the site's other pages, stands next
+    to the story's own paragraphs; its quotes stand next to other quotes."""
+    col = SITE_FEATURES.index("near_unique")
+    X, c = _quoting_site(
+        "Quoted lede {j} of another story on this site.", "Page {k} paragraph {j}, its own words."
+    )
     # the lede's two neighbours either side: two own paragraphs, all unique
     assert X[0, col] == 1.0
     # the last quote's neighbours: two other quotes
     assert X[6, col] == 0.0
     # the first quote after the story: two own paragraphs and two quotes (by characters)
-    c = pages[0].chars
     assert X[4, col] == pytest.approx((c[2] + c[3]) / (c[2] + c[3] + c[5] + c[6]))
 
 
@@ -258,18 +265,10 @@ def test_after_unique_is_the_share_of_the_following_text_no_other_page_shows() -
     """A story's headline leads into its own paragraphs; a quote of it in
     another page's rail leads into more quotes."""
     col = SITE_FEATURES.index("after_unique")
-    heads = [f"Headline of story {j}, quoted all over the site" for j in range(4)]
-    pages = []
-    for k in range(4):
-        own = [f"Story {k} paragraph {j}, in words no other page has." for j in range(3)]
-        texts = [heads[k], *own, *(heads[j] for j in range(4) if j != k)]
-        pages.append(PageKeys.from_units(texts, ["p"] * len(texts)))
-    profile = SiteProfile()
-    for keys in pages:
-        profile.add(keys, np.full(len(keys.chars), 0.5))
-    proba = np.full((7, len(LABELS)), 1 / len(LABELS))
-    X = site_matrix(profile, pages[0], proba, LABELS, np.zeros(7, dtype=bool))
-    c = pages[0].chars
+    X, c = _quoting_site(
+        "Headline of story {j}, quoted all over the site",
+        "Story {k} paragraph {j}, in words no other page has.",
+    )
     assert X[0, col] == pytest.approx(c[1:4].sum() / c[1:7].sum())  # own words ahead
     assert X[4, col] == 0.0  # a quote followed by quotes
     assert X[6, col] == 0.0  # nothing follows the last unit
