@@ -143,6 +143,20 @@ def extend_to_prose(
         keep |= grow
 
 
+def extend_head(keep: np.ndarray, p: np.ndarray, floor: float) -> np.ndarray:
+    """A story's head (headline, standfirst, byline and date lines) stands
+    right above its first kept unit: the units directly above it whose P
+    reaches ``floor`` are kept too, up to the first that does not."""
+    kept = np.flatnonzero(keep)
+    if not len(kept):
+        return keep
+    below = p[: kept[0]][::-1] < floor  # from the unit above the story upwards
+    run = int(np.argmax(below)) if below.any() else len(below)
+    keep = keep.copy()
+    keep[kept[0] - run : kept[0]] = True
+    return keep
+
+
 def decide(
     p: np.ndarray,
     threshold: float,

@@ -12,6 +12,7 @@ from classifier.decision import (
     best_region,
     choose_labels,
     decide,
+    extend_head,
     extend_to_prose,
     is_story,
     max_region,
@@ -124,6 +125,26 @@ def test_extend_to_prose_edge_cases() -> None:
     assert extend_to_prose(empty, arr(), empty, 0.4).tolist() == []
     nothing = np.zeros(3, dtype=bool)
     assert not extend_to_prose(nothing, arr(0.3, 0.3, 0.3), ~nothing, 0.4).any()
+
+
+def test_extend_head_keeps_the_run_right_above_the_first_kept_unit() -> None:
+    keep = np.array([False, False, False, False, True, True, False, False])
+    p = arr(0.9, 0.1, 0.3, 0.4, 0.9, 0.8, 0.4, 0.9)
+    out = extend_head(keep, p, 0.25)
+    # 3 and 2 reach the floor; 1 does not and stops the run (0 stays out);
+    # nothing below the story is touched
+    assert out.tolist() == [False, False, True, True, True, True, False, False]
+    assert keep.tolist() == [False, False, False, False, True, True, False, False]
+    # a head reaching the top of the document is kept whole
+    assert extend_head(np.array([False, False, True]), arr(0.3, 0.4, 0.9), 0.25).all()
+
+
+def test_extend_head_edge_cases() -> None:
+    empty = np.zeros(0, dtype=bool)
+    assert extend_head(empty, arr(), 0.25).tolist() == []
+    assert not extend_head(np.zeros(3, dtype=bool), arr(0.9, 0.9, 0.9), 0.25).any()
+    first = np.array([True, False])
+    assert extend_head(first, arr(0.9, 0.9), 0.25).tolist() == [True, False]
 
 
 # -- the whole rule and the labels -------------------------------------------------
