@@ -38,6 +38,7 @@ latter's folders also in halves, for the evidence of smaller samples):
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 from collections.abc import Sequence
@@ -60,7 +61,7 @@ PATH_WIDTH = 1 << 12  # cells a row for paths (a template has few)
 P_SCALE = 1000  # P(article) is summed in thousandths: integer, order-free sums
 NEAR = 2  # blocks either side that count as a block's neighbourhood
 AFTER = 6  # units after a unit that count as what it leads into
-FORMAT = 4  # the saved format's version (3: xxh3 fingerprints; 4: text openings too)
+FORMAT = 5  # the saved format's version (4: text openings; 5: text-at-path keys combined)
 NOISE_SAMPLE = 32  # a sketch row's typical load is read from every 32nd cell
 
 SITE_FEATURES = (
@@ -123,20 +124,57 @@ def normal_path(path: str) -> str:
     return _DIGITS.sub("0", path)
 
 
+_ZEROS = bytes.maketrans(b"123456789", b"000000000")
+
+
+def _normal_path_bytes(path: str) -> bytes:
+    """``normal_path(path)`` encoded, byte for byte; an ASCII path (nearly
+    all are) without the regex, which costs ten times the hash: its digits
+    as zeros, then each run of zeros as one."""
+    if not path.isascii():
+        return normal_path(path).encode("utf-8", "surrogatepass")
+    out = path.encode("ascii").translate(_ZEROS)
+    while b"00" in out:
+        out = out.replace(b"00", b"0")
+    return out
+
+
 # a fingerprint is XXH3's 64 bits (five times quicker than blake2b here, and
 # as well spread for a sketch); each kind of key is its own seeded stream
-TEXT_SEED, PATHTEXT_SEED, PATH_SEED, PREFIX_SEED = 1, 2, 3, 4
+TEXT_SEED, PATH_SEED, PREFIX_SEED = 1, 3, 4
+# a text at a path is the two fingerprints combined, not a third hash of the
+# two strings joined: splitmix64's finaliser (Steele et al., 2014) over the
+# text's fingerprint xor the path's times an odd constant (a bijection of
+# that value, so as well spread as its inputs)
+_MIX_PATH = np.uint64(0x9E3779B97F4A7C15)
+_MIX_1, _MIX_2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
 # a longer text's opening, fingerprinted too: a box repeated with a word or a
 # button more on some pages (an in-story newsletter prompt with its "Sign up"
 # link run into the line) still shows as repeated
 PREFIX_CHARS = 48
+# DOM paths, normalised and fingerprinted, remembered: a site's pages share
+# their few hundred paths, and the regex costs more than the lookup
+PATH_CACHE = 1 << 14
 
 
 def _fingerprint(seed: int, value: str) -> int:
     return xxhash.xxh3_64_intdigest(value.encode("utf-8", "surrogatepass"), seed)
 
 
-def _cells(fingerprints: Sequence[int], width: int) -> np.ndarray:
+@functools.lru_cache(maxsize=PATH_CACHE)
+def _path_fingerprint(raw: str) -> int:
+    return xxhash.xxh3_64_intdigest(_normal_path_bytes(raw), PATH_SEED)
+
+
+def _combine(text: np.ndarray, path: np.ndarray) -> np.ndarray:
+    """The fingerprints of texts at paths, from the two (uint64 arrays)."""
+    z = text ^ (path * _MIX_PATH)
+    z = (z ^ (z >> np.uint64(30))) * _MIX_1
+    z = (z ^ (z >> np.uint64(27))) * _MIX_2
+    return z ^ (z >> np.uint64(31))
+
+
+def _cells(fingerprints: np.ndarray, width: int) -> np.ndarray:
     """(len, DEPTH) cell indices: row r takes bits 16r..16r+15 of each fingerprint."""
     fp = np.asarray(fingerprints, dtype=np.uint64).reshape(-1, 1)
     shifts = np.arange(DEPTH, dtype=np.uint64) * np.uint64(16)
@@ -176,37 +214,41 @@ class PageKeys:
         """Keys of units whose texts are white-space collapsed, as
         :class:`~classifier.segment.Block` and :class:`~classifier.lines.Line`
         texts are (``" ".join(text.split())``)."""
-        # sibling blocks share a path: each distinct one is normalised and
-        # fingerprinted once (comprehensions: a page has hundreds of blocks)
-        path_key = {raw: normal_path(raw) for raw in dict.fromkeys(unit_paths)}
-        path_fp = {raw: _fingerprint(PATH_SEED, path) for raw, path in path_key.items()}
+        n = len(unit_texts)
         # normal_text, for texts already white-space collapsed (a block's and a
         # line's are), is casefold alone: no character's case folding is white space
         normal = [text.casefold() for text in unit_texts]
-        texts = [_fingerprint(TEXT_SEED, text) for text in normal]
-        pathtexts = [
-            _fingerprint(PATHTEXT_SEED, path_key[raw] + "\x00" + text)
-            for raw, text in zip(unit_paths, normal, strict=True)
-        ]
-        # a text no longer than an opening is its own opening (the same key)
-        prefixes = [
-            _fingerprint(PREFIX_SEED, text[:PREFIX_CHARS]) if len(text) > PREFIX_CHARS else fp
-            for text, fp in zip(normal, texts, strict=True)
-        ]
-        paths = [path_fp[raw] for raw in unit_paths]
-        distinct_paths, path_of = np.unique(np.asarray(paths, dtype=np.uint64), return_inverse=True)
-        distinct_text, keys_of = np.unique(
-            np.asarray(texts + pathtexts + prefixes, dtype=np.uint64), return_inverse=True
+        xxh3, seed = xxhash.xxh3_64_intdigest, TEXT_SEED
+        texts = np.fromiter(
+            (xxh3(t.encode("utf-8", "surrogatepass"), seed) for t in normal), np.uint64, n
         )
+        # sibling blocks share a path: each distinct one is fingerprinted once
+        path_fp = {raw: _path_fingerprint(raw) for raw in dict.fromkeys(unit_paths)}
+        paths = np.fromiter((path_fp[raw] for raw in unit_paths), np.uint64, n)
+        pathtexts = _combine(texts, paths)
+        # a text no longer than an opening is its own opening (the same key)
+        prefixes = texts.copy()
+        longer = [i for i, t in enumerate(normal) if len(t) > PREFIX_CHARS]
+        if longer:
+            prefixes[longer] = [_fingerprint(PREFIX_SEED, normal[i][:PREFIX_CHARS]) for i in longer]
+        distinct_paths, path_of = np.unique(paths, return_inverse=True)
+        distinct_text, keys_of = np.unique(
+            np.concatenate((texts, pathtexts, prefixes)), return_inverse=True
+        )
+        keys_of = keys_of.reshape(-1)
+        text_cells = _cells(distinct_text, TEXT_WIDTH)
+        path_cells = _cells(distinct_paths, PATH_WIDTH)
+        path_of = path_of.reshape(-1)
+        per_unit = text_cells[keys_of]  # (3n, DEPTH): each unit's three keys' cells
         return cls(
-            text=_cells(texts, TEXT_WIDTH),
-            pathtext=_cells(pathtexts, TEXT_WIDTH),
-            prefix=_cells(prefixes, TEXT_WIDTH),
-            path=_cells(paths, PATH_WIDTH),
-            path_of=path_of.reshape(-1),
-            keys_of=keys_of.reshape(-1),
-            text_cells=_cells(distinct_text.tolist(), TEXT_WIDTH),
-            path_cells=_cells(distinct_paths.tolist(), PATH_WIDTH),
+            text=per_unit[:n],
+            pathtext=per_unit[n : 2 * n],
+            prefix=per_unit[2 * n :],
+            path=path_cells[path_of],
+            path_of=path_of,
+            keys_of=keys_of,
+            text_cells=text_cells,
+            path_cells=path_cells,
             chars=np.array([len(t) for t in unit_texts], dtype=float),
         )
 

@@ -322,6 +322,27 @@ def test_units_are_fingerprinted_as_normal_text_says(extractor: Extractor) -> No
         assert np.array_equal(got.pathtext, folded.pathtext)
 
 
+def test_paths_are_fingerprinted_as_normal_path_says() -> None:
+    """The regex-free path normalisation gives normal_path's bytes: digit runs
+    as one zero, zeros included, and non-ASCII digits through the regex."""
+    from classifier.profile import _normal_path_bytes, normal_path
+
+    paths = [
+        "html/body/div#post-1234/p",
+        "html/body/div.col-10.row-007/ul/li",
+        "html/body/main/article.story/p",
+        "html/body/div#a0b00c000/p",
+        "html/body/div.खबर-१२/p",  # Devanagari digits are digits to the regex
+        "html/body/div.x１２y/p",  # fullwidth too
+        "",
+    ]
+    for path in paths:
+        assert _normal_path_bytes(path) == normal_path(path).encode("utf-8")
+    assert normal_path("html/body/div#post-1234/p") == "html/body/div#post-0/p"
+    keys = PageKeys.from_units(["a", "a", "b"], ["div#post-12/p", "div#post-9/p", "div#x/p"])
+    assert keys.path_of[0] == keys.path_of[1] != keys.path_of[2]
+
+
 def test_a_profile_has_a_fixed_size_and_round_trips(extractor: Extractor) -> None:
     keys, proba = _keys_and_p(extractor, _site_page(1))
     profile = SiteProfile("dorran")
