@@ -164,12 +164,13 @@ def decide(
     *,
     prose: np.ndarray | None = None,
     sizes: np.ndarray | None = None,
+    fallback: bool = True,
 ) -> np.ndarray:
     """The whole rule: smooth (``sizes``: the units' characters, see
-    :func:`size_weights`), fall back to the best region, then (with
-    ``prose``) hysteresis."""
+    :func:`size_weights`), fall back to the best region (unless not
+    ``fallback``), then (with ``prose``) hysteresis."""
     keep = smooth(p, threshold, switch_cost, sizes)
-    if not keep.any():
+    if fallback and not keep.any():
         region = best_region(p, threshold)
         if region is not None:
             keep[region] = True

@@ -243,13 +243,16 @@ class Extractor(LoadedModel):
         if proba is None:
             proba = self.probabilities(page.blocks)
         threshold, switch_cost = self.threshold, self.switch_cost
-        if site is not None and site.ready:
+        with_site = site is not None and site.ready
+        if site is not None and with_site:
             proba = self.site_probabilities(page, proba, site, keys)
-            # the site stage saw the first stage's smoothed decision: no second smoothing
+            # the site stage saw the first stage's smoothed decision: no second
+            # smoothing, and no best-region fallback either (its fallback kept
+            # a listing's one teaser whose text the profile had not seen)
             threshold, switch_cost = SITE_THRESHOLD, 0.0
         p_art = proba[:, self.labels.index(ARTICLE)]
         sizes = np.array([len(b.text) for b in page.blocks], dtype=float)
-        keep = decide(p_art, threshold, switch_cost, sizes=sizes)
+        keep = decide(p_art, threshold, switch_cost, sizes=sizes, fallback=not with_site)
         share = article_share(p_art, sizes)
         if not is_story(keep, share, self.min_article_share):
             keep[:] = False  # not a story page: a listing's fragments are not its text

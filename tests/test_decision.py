@@ -107,6 +107,18 @@ def test_best_region_edge_cases() -> None:
     assert best_region(arr(0.0, low + 0.1, low + 0.05, 0.0, low + 0.01), 0.4) == slice(1, 3)
 
 
+def test_decide_without_fallback_keeps_nothing_when_nothing_passes() -> None:
+    """After a site stage, a page whose units all stay under the threshold
+    keeps nothing (a listing's one teaser its profile has not seen), where the
+    single-page rule falls back to its best region."""
+    p = arr(0.01, 0.3, 0.48, 0.45, 0.02)
+    assert decide(p, 0.5).tolist() == [False, True, True, True, False]
+    assert not decide(p, 0.5, fallback=False).any()
+    # with something over the threshold the two agree
+    q = arr(0.01, 0.3, 0.9, 0.45, 0.02)
+    assert decide(q, 0.5, fallback=False).tolist() == decide(q, 0.5).tolist()
+
+
 # -- hysteresis -----------------------------------------------------------------
 
 
