@@ -143,17 +143,24 @@ def extend_to_prose(
         keep |= grow
 
 
-def extend_head(keep: np.ndarray, p: np.ndarray, floor: float) -> np.ndarray:
+def extend_head(
+    keep: np.ndarray, p: np.ndarray, floor: float, skip: np.ndarray | None = None
+) -> np.ndarray:
     """A story's head (headline, standfirst, byline and date lines) stands
     right above its first kept unit: the units directly above it whose P
-    reaches ``floor`` are kept too, up to the first that does not."""
+    reaches ``floor`` are kept too, up to the first that does not.  Units
+    marked in ``skip`` (a site's template: a share bar between the byline
+    and the story) are looked past, and not kept."""
     kept = np.flatnonzero(keep)
     if not len(kept):
         return keep
-    below = p[: kept[0]][::-1] < floor  # from the unit above the story upwards
-    run = int(np.argmax(below)) if below.any() else len(below)
     keep = keep.copy()
-    keep[kept[0] - run : kept[0]] = True
+    for i in range(kept[0] - 1, -1, -1):
+        if skip is not None and skip[i]:
+            continue
+        if p[i] < floor:
+            break
+        keep[i] = True
     return keep
 
 

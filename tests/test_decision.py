@@ -159,6 +159,26 @@ def test_extend_head_edge_cases() -> None:
     assert extend_head(first, arr(0.9, 0.9), 0.25).tolist() == [True, False]
 
 
+def test_extend_head_looks_past_template_units() -> None:
+    """A share bar between the byline and the story: its units are looked
+    past, not kept, and the climb stops at the first unit under the floor."""
+    keep = np.array([False, False, False, False, False, True, True])
+    p = arr(0.1, 0.6, 0.4, 0.01, 0.02, 0.9, 0.9)  # menu, headline, byline, bar, bar, story
+    bar = np.array([False, False, False, True, True, False, False])
+    assert extend_head(keep, p, 0.25).tolist() == keep.tolist()  # the bar stops it
+    out = extend_head(keep, p, 0.25, bar)
+    assert out.tolist() == [False, True, True, False, False, True, True]
+    # a template unit above the head is looked past too, but what is above
+    # it still has to reach the floor
+    p2 = arr(0.6, 0.01, 0.6, 0.9)
+    assert extend_head(arr(0, 0, 0, 1) > 0, p2, 0.25, arr(0, 1, 0, 0) > 0).tolist() == [
+        True,
+        False,
+        True,
+        True,
+    ]
+
+
 # -- the whole rule and the labels -------------------------------------------------
 
 

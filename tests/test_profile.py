@@ -452,6 +452,35 @@ def test_site_profiles_on_the_written_sites() -> None:
     assert profile["template_leaked"] < single["template_leaked"]
 
 
+@pytest.mark.skipif(not SITES.is_dir(), reason="tests/data/sites is missing")
+def test_clean_text_with_a_profile_keeps_a_story_head_its_site_shows_elsewhere() -> None:
+    """The head climb takes the line model's P where the site never shows a
+    line at its place.  On this site a story opens with its headline, its
+    standfirst, the author's name and the date line; the author and the
+    format of the date stand on other stories too, and with the site stage's
+    P alone to climb on, no story kept both.  With the climb they are kept."""
+    from lab.sites import load_sites
+
+    (site,) = [s for s in load_sites() if s.name == "rio-serrano-diario"]
+    cleaner = LineCleaner()
+    dumps = [sp.dump for sp in site.pages]
+    probas = [cleaner.probabilities(d.lines) for d in dumps]
+    profile = SiteProfile(site.name)
+    for dump, proba in zip(dumps, probas, strict=True):
+        profile.add(PageKeys.of_dump(dump), proba[:, cleaner.labels.index("article")])
+    with_head = stories = 0
+    for dump, proba in zip(dumps, probas, strict=True):
+        got = cleaner.classify_dump(dump, proba, site=profile)
+        story = [i for i, ln in enumerate(dump.lines) if ln.label == "article"]
+        if not story:
+            continue
+        stories += 1
+        byline_and_date = story[2:4]
+        with_head += all(got[i].label == "article" for i in byline_and_date)
+    assert stories == 10
+    assert with_head >= 8, with_head
+
+
 def test_the_site_stage_trains_deterministically(tmp_path: Path) -> None:
     from classifier.model import BLOCK_MODEL, load_model, read_card
     from classifier.training import TRAINING_DIR, block_rule, load_pages, train_site
