@@ -153,17 +153,29 @@ _MIX_1, _MIX_2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
 # link run into the line) still shows as repeated
 PREFIX_CHARS = 48
 # DOM paths, normalised and fingerprinted, remembered: a site's pages share
-# their few hundred paths, and the regex costs more than the lookup
+# their few hundred paths, and normalising costs more than the lookup.  Only
+# paths of up to PATH_CACHE_CHARS characters (nearly all: 176 on average over
+# the corpora) are kept, so the cache holds at most about 8 MiB of them
+# whatever a hostile page nests
 PATH_CACHE = 1 << 14
+PATH_CACHE_CHARS = 512
 
 
 def _fingerprint(seed: int, value: str) -> int:
     return xxhash.xxh3_64_intdigest(value.encode("utf-8", "surrogatepass"), seed)
 
 
-@functools.lru_cache(maxsize=PATH_CACHE)
 def _path_fingerprint(raw: str) -> int:
+    if len(raw) > PATH_CACHE_CHARS:
+        return _path_hash(raw)
+    return _cached_path_hash(raw)
+
+
+def _path_hash(raw: str) -> int:
     return xxhash.xxh3_64_intdigest(_normal_path_bytes(raw), PATH_SEED)
+
+
+_cached_path_hash = functools.lru_cache(maxsize=PATH_CACHE)(_path_hash)
 
 
 def _combine(text: np.ndarray, path: np.ndarray) -> np.ndarray:

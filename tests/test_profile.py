@@ -343,6 +343,22 @@ def test_paths_are_fingerprinted_as_normal_path_says() -> None:
     assert keys.path_of[0] == keys.path_of[1] != keys.path_of[2]
 
 
+def test_only_short_paths_are_remembered() -> None:
+    """A hostile page's deep paths are fingerprinted alike but not kept in
+    the path cache, which so stays bounded in memory."""
+    from classifier import profile
+
+    deep = "/".join(f"div.level-{k}" for k in range(200))
+    assert len(deep) > profile.PATH_CACHE_CHARS
+    before = profile._cached_path_hash.cache_info().currsize
+    folded = PageKeys.from_units(["x"], [deep.replace("level-", "level-9")])
+    assert profile._cached_path_hash.cache_info().currsize == before
+    again = PageKeys.from_units(["x"], [deep])
+    assert np.array_equal(folded.path, again.path)  # digit runs are folded alike
+    PageKeys.from_units(["x"], ["html/body/div.short-path/p"])
+    assert profile._cached_path_hash.cache_info().currsize <= before + 1
+
+
 def test_a_profile_has_a_fixed_size_and_round_trips(extractor: Extractor) -> None:
     keys, proba = _keys_and_p(extractor, _site_page(1))
     profile = SiteProfile("dorran")
