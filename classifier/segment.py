@@ -630,6 +630,7 @@ class _Walker:
         self.element_roles: list[str] = []  # inherited data-role of every element
         self.labelled: list[tuple[str, str]] = []  # (tag, value) of those elements, in order
         self.in_link = 0
+        self.noscript_chars = 0  # the longest <noscript> skipped
 
     # -- limits -----------------------------------------------------------
     def hit(self, name: str) -> None:
@@ -780,6 +781,8 @@ class _Walker:
                     self.head_element(child, name, child.attributes)
         elif tag in ("title", "script"):
             self.head_element(node, tag, node.attributes)
+        elif tag == "noscript":  # raw text while scripting is on
+            self.noscript_chars = max(self.noscript_chars, len(node.text() or ""))
         if self.with_labels:
             for child in node.css(f"[{LABEL_ATTR}]"):  # the node itself too
                 self.labelled.append((child.tag or "", child.attributes[LABEL_ATTR] or ""))
@@ -1069,15 +1072,26 @@ def _label_lines(source: bytes, labelled: list[tuple[str, str]]) -> list[int]:
     return lines
 
 
-# Below this many characters of visible text, a page is walked again as a
-# browser without JavaScript shows it, <noscript> content included; that walk
-# is the page when it holds at least this many characters more (an "enable
-# JavaScript" notice does not).
+# A page with a <noscript> of at least this many characters is walked again as
+# a browser without JavaScript shows it, <noscript> content included; that walk
+# is the page when it shows at least this many characters of text the first
+# did not (an "enable JavaScript" notice does not): an app shell whose story
+# is in <noscript> (Discourse's crawler view), or a Blogger post whose body a
+# script renders from a template, with a <noscript> copy beside it.
 NOSCRIPT_FALLBACK_CHARS = 500
+# a block of the <noscript> reading whose text opens with a tag is markup
+# escaped into the page (a tracking pixel written as "&lt;img ...&gt;"), not text
+_MARKUP_TEXT = re.compile(r"<[a-zA-Z!/]")
 
 
-def _chars(w: _Walker) -> int:
-    return sum(len(b.text) for b in w.blocks)
+def _new_chars(plain: _Walker, w: _Walker) -> int:
+    """Characters of text that ``plain`` shows and ``w`` does not: its blocks
+    whose text is none of ``w``'s blocks' (a <noscript> copy of a story that
+    already shows adds nothing) and is not markup."""
+    shown = {b.text for b in w.blocks}
+    return sum(
+        len(b.text) for b in plain.blocks if b.text not in shown and not _MARKUP_TEXT.match(b.text)
+    )
 
 
 def _without_scripting(
@@ -1106,9 +1120,9 @@ def blockify(
 ) -> Page:
     """Walk a parsed document (:func:`parse_document`) and return its :class:`Page`.
 
-    A page showing under :data:`NOSCRIPT_FALLBACK_CHARS` characters is also
-    read with scripting off (``<noscript>`` as markup), and that reading is
-    kept when it shows that many more.
+    A page with a ``<noscript>`` of :data:`NOSCRIPT_FALLBACK_CHARS` characters
+    is also read with scripting off (``<noscript>`` as markup), and that
+    reading is kept when it shows that many characters of new text.
 
     With ``with_labels`` every block also carries the ``data-label`` of its
     nearest labelled ancestor (the training-data format) and that element's
@@ -1124,10 +1138,10 @@ def blockify(
     if tree.root is not None:
         _walk(w, tree.root)
     w.flush()
-    # the <noscript> lookup only for the few pages that show almost nothing
-    if _chars(w) < NOSCRIPT_FALLBACK_CHARS and tree.css_first("noscript") is not None:
+    # the <noscript> reading only for the few pages with a long one
+    if w.noscript_chars >= NOSCRIPT_FALLBACK_CHARS:
         plain = _without_scripting(tree, with_labels, limits)
-        if plain is not None and _chars(plain[0]) - _chars(w) >= NOSCRIPT_FALLBACK_CHARS:
+        if plain is not None and _new_chars(plain[0], w) >= NOSCRIPT_FALLBACK_CHARS:
             w, tree = plain
     if with_labels:
         lines = _label_lines(tree.raw_html, w.labelled)
