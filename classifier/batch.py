@@ -71,12 +71,14 @@ class ExtractOptions:
     threshold: float | None = None
     switch_cost: float | None = None
     with_blocks: bool = True
-    include: tuple[str, ...] = ()  # roles put back into text (captions, byline, standfirst)
+    # roles in text beside the body (captions, byline, standfirst); None: the
+    # extractor's default (classifier.extract.DEFAULT_INCLUDE, the standfirst)
+    include: tuple[str, ...] | None = None
     limits: Limits = LIMITS  # what one page may cost (classifier.segment.Limits)
     min_article_share: float | None = None  # the page-type gate; None: the model's, 0: off
 
     def extractor(self) -> Extractor:
-        from .extract import Extractor
+        from .extract import DEFAULT_INCLUDE, Extractor
         from .model import BLOCK_MODEL
 
         global _MODEL_HERE
@@ -85,7 +87,7 @@ class ExtractOptions:
             self.model or BLOCK_MODEL,
             threshold=self.threshold,
             switch_cost=self.switch_cost,
-            include=self.include,
+            include=DEFAULT_INCLUDE if self.include is None else self.include,
             limits=self.limits,
             min_article_share=self.min_article_share,
         )

@@ -49,7 +49,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
         threshold=args.threshold,
         switch_cost=args.switch_cost,
         with_blocks=not args.no_blocks,
-        include=tuple(sorted(args.include)),
+        include=args.include,
         limits=_limits(args),
         min_article_share=args.min_article_share,
     )
@@ -390,6 +390,8 @@ def _print_cv(card: dict[str, Any], unit: str) -> None:
 def _roles(value: str) -> tuple[str, ...]:
     from .extract import INCLUDABLE
 
+    if value.strip() == "none":  # the body alone
+        return ()
     names = tuple(sorted({v.strip() for v in value.split(",") if v.strip()}))
     unknown = set(names) - INCLUDABLE
     if unknown:
@@ -441,8 +443,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--include",
         type=_roles,
-        default=(),
-        help="roles put back into text beside the body: captions,byline,standfirst",
+        default=None,
+        help="roles in text beside the body: captions,byline,standfirst, or none "
+        "(default: standfirst)",
     )
     p.add_argument(
         "--min-article-share",

@@ -685,7 +685,10 @@ def check_row(obj: Any, block_texts: list[str] | None) -> None:
     roles: dict[str, list[str]] = {}
     for b in obj["blocks"]:
         roles.setdefault(b["role"], []).append(b["text"])
-    body = [b["text"] for b in obj["blocks"] if b["role"] in ("body", "caption")]
+    from classifier.extract import TEXT_ROLES
+
+    # the default text: body and standfirst, and captions where they are the story
+    body = [b["text"] for b in obj["blocks"] if b["role"] in TEXT_ROLES | {"caption"}]
     check_made_of(paragraphs(obj["text"]), body, "text")
     if obj["title"]:
         require(

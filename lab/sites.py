@@ -7,9 +7,9 @@ training pages (``data-label``, ``data-role``) and kept apart from
 (the block model alone) and together (:func:`classifier.extract.extract_site`,
 with the site's profile), and scored:
 
-- story F1: mean word-F1 of ``text`` against the page's labelled body
-  (article blocks without a headline, standfirst, byline or caption role),
-  over the story pages;
+- story F1: mean word-F1 of ``text`` against the page's labelled text
+  (article blocks of the roles ``text`` holds by default, body and
+  standfirst: no headline, byline or caption), over the story pages;
 - template lines leaked: noise blocks (teaser or chrome) of three or more
   words whose text stands on at least two pages of the site and is no page's
   story, found in a story's ``text``;
@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from classifier.clean import LineCleaner
-from classifier.extract import Extraction, Extractor, extract_site
+from classifier.extract import TEXT_ROLES, Extraction, Extractor, extract_site
 from classifier.lines import Dump, dump_from_pairs, flatten_page
 from classifier.profile import PageKeys, SiteProfile, normal_text
 from classifier.segment import Page, segment
@@ -65,7 +65,9 @@ def load_sites(root: Path = SITES_DIR) -> list[Site]:
             data = path.read_bytes()
             labelled = segment(data, with_labels=True)
             body = [
-                b.text for b in labelled.blocks if b.label == "article" and b.role in ("", "body")
+                b.text
+                for b in labelled.blocks
+                if b.label == "article" and (b.role or "body") in TEXT_ROLES
             ]
             pages.append(
                 SitePage(
@@ -93,7 +95,7 @@ def _text_blocks(ex: Extraction) -> list[str]:
     return [
         b.text
         for b in ex.blocks
-        if b.label == "article" and b.role == "body" and b.text != ex.title
+        if b.label == "article" and b.role in TEXT_ROLES and b.text != ex.title
     ]
 
 

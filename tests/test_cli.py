@@ -139,6 +139,29 @@ def test_stdin_gives_the_article_lines() -> None:
     assert cli([], stdin=b"") == (0, "", "")
 
 
+def test_text_holds_the_standfirst_unless_told_otherwise(tmp_path: Path) -> None:
+    """The standfirst is in text by default (the real corpora's references
+    hold it) and in description; --include none leaves the body alone."""
+    page = tmp_path / "bridge.html"
+    dek = "The old river crossing carries traffic again after a year of work on its piers."
+    page.write_text(
+        "<html><head><title>Bridge reopens</title></head><body><article>"
+        f"<h1>Bridge reopens after repairs</h1><p class='standfirst'>{dek}</p>"
+        "<div class='byline'>By Meera Lyngdoh | 14 Jan 2026, 10:30</div>"
+        + "<p>Greenford, Jan 14: The bridge over the river reopened on Monday after a year "
+        "of repairs, and the first buses crossed it before seven in the morning.</p>"
+        * 3
+        + "</article></body></html>",
+        encoding="utf-8",
+    )
+    code, rows = run(["extract", str(page), "-o", str(tmp_path / "a.jsonl")])
+    assert code == 0 and rows[0]["description"] == dek
+    assert rows[0]["text"].split("\n\n")[0] == dek
+    code, rows = run(["extract", str(page), "--include", "none", "-o", str(tmp_path / "b.jsonl")])
+    assert code == 0 and rows[0]["description"] == dek and dek not in rows[0]["text"]
+    assert rows[0]["text"].startswith("Greenford, Jan 14")
+
+
 def test_include_puts_roles_back_into_the_text(tmp_path: Path) -> None:
     from conftest import ROOT
 
