@@ -240,7 +240,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", default=None, help="block model file")
     parser.add_argument("--site-model", default=None, help="site-stage model file")
     parser.add_argument("--json", default=None, help="write the figures here")
-    parser.add_argument("-v", "--verbose", action="store_true", help="list every leak")
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="list every leak (blocks and clean-text)"
+    )
     args = parser.parse_args(argv)
     kwargs: dict[str, Any] = {}
     if args.model:
@@ -260,6 +262,9 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"{mode} {name} leaked {leak}")
                 for page in scored["listing_with_text"]:
                     print(f"{mode} {name} listing with text {page}")
+        for mode, r in lines.items():
+            for leak in r["leaks"]:
+                print(f"clean-text {mode} leaked {leak}")
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
     return 0
