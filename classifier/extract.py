@@ -41,8 +41,14 @@ INCLUDABLE = frozenset(ROLE_OF)
 # three but readability's captions (readability 0.941, snippets 0.898, 41 more
 # caption sentences leaked); it stays in ``description`` too
 DEFAULT_INCLUDE: tuple[str, ...] = ("standfirst",)
-# the roles of the blocks in ``text`` by default
-TEXT_ROLES = frozenset({"body"} | {ROLE_OF[name] for name in DEFAULT_INCLUDE})
+
+
+def text_roles(include: Iterable[str]) -> frozenset[str]:
+    """The roles of the blocks in ``text``: the body and those ``include`` names."""
+    return frozenset({"body"} | {ROLE_OF[name] for name in include})
+
+
+TEXT_ROLES = text_roles(DEFAULT_INCLUDE)  # ... by default
 TITLE_MIN_SIMILARITY = 0.5  # a heading block is the title when this similar
 # the headline is looked for in h1-h3 blocks and in the first kept blocks
 TITLE_TAGS = ("h1", "h2", "h3")
@@ -204,6 +210,7 @@ class Extractor(LoadedModel):
                 f"cannot include {', '.join(sorted(unknown))} in the text; "
                 f"choose from {', '.join(sorted(INCLUDABLE))}"
             )
+        self.text_roles = text_roles(self.include)
 
     def extract(
         self, html: bytes | str, *, url: str | None = None, content_type: str | None = None
@@ -269,7 +276,7 @@ class Extractor(LoadedModel):
         labels, probs = choose_labels(proba, self.labels, keep)
         title, title_idx = _title(page, keep)
         roles = assign_roles(page, keep, title_idx)
-        in_text = {"body"} | {ROLE_OF[name] for name in self.include}
+        in_text = set(self.text_roles)
         if _captions_are_the_story(page, roles):
             in_text.add("caption")
         run = longest = 0
